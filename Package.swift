@@ -1,0 +1,117 @@
+// swift-tools-version: 6.2
+// LogPilot: a multi-protocol log ingestion server (REST + gRPC) over one SQLite storage engine.
+import PackageDescription
+
+let package = Package(
+    name: "logpilot",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "logpilot-all", targets: ["LogPilotAll"]),
+        .executable(name: "logpilot-rest", targets: ["LogPilotRESTServer"]),
+        .library(name: "LogPilotCore", targets: ["LogPilotCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (one small system-library target each)
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // MARK: - Libraries
+        .target(
+            name: "LogPilotCore",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "LogPilotREST",
+            dependencies: [
+                "LogPilotCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .target(
+            name: "LogPilotManagement",
+            dependencies: [
+                "LogPilotCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "LogPilotServerSupport",
+            dependencies: [
+                "LogPilotCore",
+                "LogPilotManagement",
+                "LogPilotREST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: - Executables (thin: build a ServiceGroup and run it)
+        .executableTarget(
+            name: "LogPilotAll",
+            dependencies: [
+                "LogPilotCore", "LogPilotREST", "LogPilotServerSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "LogPilotRESTServer",
+            dependencies: [
+                "LogPilotCore", "LogPilotREST", "LogPilotServerSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "LogPilotCoreTests",
+            dependencies: ["LogPilotCore", "CSQLite"]
+        ),
+        .testTarget(
+            name: "LogPilotRESTTests",
+            dependencies: [
+                "LogPilotCore", "LogPilotREST", "LogPilotManagement",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)
+
+// Strict settings for every target of ours (see STYLE.md §3.13).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(contentsOf: [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ])
+    target.swiftSettings = settings
+}

@@ -1,0 +1,16 @@
+import Metrics
+
+/// The storage engine's fixed metric set, created once and recorded per transaction (never per record).
+struct StorageMetrics: Sendable {
+    let stored = Counter(label: "logpilot_logs_stored_total")
+    let commitRecords = Recorder(label: "logpilot_storage_commit_records", aggregate: true)
+    let commitDuration = Metrics.Timer(label: "logpilot_storage_commit_duration_seconds")
+    let queueRecords = Gauge(label: "logpilot_storage_queue_records")
+    let queueBytes = Gauge(label: "logpilot_storage_queue_bytes")
+    let retentionDeleted = Counter(label: "logpilot_retention_deleted_total")
+
+    /// Failed transactions by SQLite result code name (a small, fixed set of values).
+    func commitErrors(_ code: String) -> Counter {
+        Counter(label: "logpilot_storage_errors_total", dimensions: [("code", code)])
+    }
+}

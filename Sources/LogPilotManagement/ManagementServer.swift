@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Hummingbird
+public import Logging
+public import LogPilotCore
+import NIOCore
+public import Prometheus
+
+/// Settings of the management port (probes and metrics).
+public struct ManagementConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 8081) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// The management HTTP server: actuator-style health probes and the Prometheus `/metrics` page. Needs no API key.
+public enum ManagementServer {
+    /// Builds the router; exposed for in-process tests.
+    public static func makeRouter(
+        engine: StorageEngine,
+        state: ServerState,
+        registry: PrometheusCollectorRegistry
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        let startTime = Double(WallClock.nowMicroseconds()) / 1_000_000
+        let probes: [(String, HealthReport.Probe)] = [
+            ("/health", .overall), ("/actuator/health", .overall),
+            ("/health/live", .liveness), ("/actuator/health/liveness", .liveness),
+            ("/health/ready", .readiness), ("/actuator/health/readiness", .readiness),
+            ("/health/startup", .startup),
+        ]
+        for (path, probe) in probes {
+            router.get(RouterPath(path)) { _, _ -> Response in
+                let status = engine.status
+                let report = HealthReport(
+                    probe: probe,
+                    storage: status,
+                    state: state,
+                    freeBytes: freeBytes(ofDirectoryContaining: status.path)
+                )
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                headers[.cacheControl] = "no-store"
+                return Response(
+                    status: report.isUp ? .ok : .serviceUnavailable,
+                    headers: headers,
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: report.body))
+                )
+            }
+        }
+        for path in ["/metrics", "/actuator/prometheus"] {
+            router.get(RouterPath(path)) { _, _ -> Response in
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(16 * 1024)
+                registry.emit(into: &buffer)
+                ProcessMetrics.write(into: &buffer, startTimeSeconds: startTime)
+                if let free = freeBytes(ofDirectoryContaining: engine.status.path) {
+                    buffer.append(contentsOf: """
+                        # HELP logpilot_storage_free_bytes Free bytes on the volume holding the database.
+                        # TYPE logpilot_storage_free_bytes gauge
+                        logpilot_storage_free_bytes \(free)
+
+                        """.utf8)
+                }
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+            }
+        }
+        return router
+    }
+
+    /// Builds the management server as a ServiceLifecycle service.
+    public static func makeApplication(
+        engine: StorageEngine,
+        state: ServerState,
+        registry: PrometheusCollectorRegistry,
+        configuration: ManagementConfiguration,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(engine: engine, state: state, registry: registry),
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: nil
+            ),
+            onServerRunning: { channel in
+                await onServerRunning(channel.localAddress?.port ?? configuration.port)
+            },
+            logger: logger
+        )
+    }
+
+    /// Free bytes for unprivileged users on the filesystem holding `path`, or nil when unknown.
+    public static func freeBytes(ofDirectoryContaining path: String) -> Int64? {
+        #if os(Linux)
+        var directory = path
+        if let slash = directory.lastIndex(of: "/") {
+            directory = String(directory[..<slash])
+            if directory.isEmpty { directory = "/" }
+        } else {
+            directory = "."
+        }
+        var stats = statvfs()
+        guard statvfs(directory, &stats) == 0 else { return nil }
+        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        #else
+        return nil
+        #endif
+    }
+}

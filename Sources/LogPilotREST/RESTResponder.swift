@@ -1,0 +1,526 @@
+import CompressNIO
+public import Hummingbird
+import HTTPTypes
+import Logging
+public import LogPilotCore
+import NIOCore
+
+/// The REST API as one `HTTPResponder`: decodes the wire format, calls the core (`Ingestor` / `StorageEngine`) and
+/// encodes the answer. Routing is a small explicit table so that a wrong method is a 405 with `Allow`, an unknown
+/// path a 404, and every error a JSON body — never Hummingbird's empty 500.
+public struct RESTResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let ingestor: Ingestor
+    let configuration: RESTConfiguration
+    let decoder: LogBatchJSONDecoder
+
+    public init(ingestor: Ingestor, configuration: RESTConfiguration) {
+        self.ingestor = ingestor
+        self.configuration = configuration
+        self.decoder = LogBatchJSONDecoder(maxRecords: ingestor.limits.maxBatchRecords)
+    }
+
+    var engine: StorageEngine { ingestor.engine }
+    var limits: IngestLimits { ingestor.limits }
+
+    /// The routes, by path shape.
+    enum Route: Equatable {
+        case logs  // /api/logs: GET search, POST one record
+        case batch  // /api/logs/batch
+        case commit  // /api/logs/commit
+        case seek  // /api/logs/seek
+        case channel(String)  // /api/logs/{channel}
+        case channels  // /api/channels
+
+        /// The route template, for logs and metrics (never the raw path).
+        var template: String {
+            switch self {
+            case .logs: "/api/logs"
+            case .batch: "/api/logs/batch"
+            case .commit: "/api/logs/commit"
+            case .seek: "/api/logs/seek"
+            case .channel: "/api/logs/{channel}"
+            case .channels: "/api/channels"
+            }
+        }
+    }
+
+    static func route(for path: String) -> Route? {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.first == "" { parts.removeFirst() }
+        if parts.count > 1, parts.last == "" { parts.removeLast() }  // tolerate one trailing slash
+        guard parts.count >= 2, parts[0] == "api" else { return nil }
+        switch (parts.count, parts[1]) {
+        case (2, "logs"): return .logs
+        case (2, "channels"): return .channels
+        case (3, "logs"):
+            switch parts[2] {
+            case "batch": return .batch
+            case "commit": return .commit
+            case "seek": return .seek
+            default:
+                guard let channel = percentDecoded(parts[2]) else { return nil }
+                return .channel(channel)
+            }
+        default: return nil
+        }
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        do {
+            guard let route = Self.route(for: request.uri.path) else {
+                throw RESTError(status: .notFound, errorCode: "NOT_FOUND", message: "no such path: \(request.uri.path.prefix(200))")
+            }
+            try authenticate(request)
+            return try await dispatch(route, request: request, context: context)
+        } catch let error as RESTError {
+            return Self.response(for: error)
+        } catch let error as LogPilotError {
+            if error.code == .internalError {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+            }
+            return Self.response(for: RESTError(error))
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)"])
+            return Self.response(for: RESTError(
+                status: .internalServerError,
+                errorCode: "INTERNAL_SERVER_ERROR",
+                message: "an unexpected error occurred"
+            ))
+        }
+    }
+
+    private func dispatch(_ route: Route, request: Request, context: Context) async throws -> Response {
+        switch (route, request.method) {
+        case (.logs, .post):
+            let body = try await readJSONBody(request)
+            let record = try decodeSingle(body)
+            return try await ingest([record], single: true)
+        case (.batch, .post):
+            let body = try await readJSONBody(request)
+            return try await ingest(try decodeBatch(body), single: false)
+        case (.logs, .get):
+            return try await search(request)
+        case (.channel(let channel), .get):
+            return try await read(channel: channel, request: request)
+        case (.commit, .post):
+            return try await commit(try await readJSONBody(request))
+        case (.seek, .post):
+            return try await seek(try await readJSONBody(request))
+        case (.channels, .get):
+            return try await channels()
+        default:
+            let allowed: String =
+                switch route {
+                case .logs: "GET, POST"
+                case .batch, .commit, .seek: "POST"
+                case .channel, .channels: "GET"
+                }
+            var error = RESTError(
+                status: .methodNotAllowed,
+                errorCode: "METHOD_NOT_ALLOWED",
+                message: "\(request.method) is not allowed on \(route.template); allowed: \(allowed)"
+            )
+            error.headers[.allow] = allowed
+            throw error
+        }
+    }
+
+    // MARK: Authentication
+
+    private func authenticate(_ request: Request) throws(RESTError) {
+        guard configuration.apiKeys.isEnabled else { return }
+        var presented: Substring?
+        if let key = request.headers[HTTPField.Name("X-API-KEY")!] {
+            presented = key[...]
+        } else if let authorization = request.headers[.authorization],
+            authorization.count > 7, authorization.prefix(7).lowercased() == "bearer "
+        {
+            presented = authorization.dropFirst(7)
+        }
+        guard let presented, configuration.apiKeys.accepts(presented) else {
+            var error = RESTError(
+                status: .unauthorized,
+                errorCode: "UNAUTHORIZED",
+                message: presented == nil
+                    ? "an API key is required (X-API-KEY header or Authorization: Bearer)"
+                    : "the API key is not valid"
+            )
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        }
+    }
+
+    // MARK: Writes
+
+    private func ingest(_ records: [IncomingLogRecord], single: Bool) async throws -> Response {
+        let result = try await ingestor.ingest(records, protocol: .rest, single: single)
+        var writer = JSONWriter(reservingCapacity: 64)
+        writer.beginObject()
+        writer.writeKey("accepted")
+        writer.writeInt64(Int64(result.count))
+        if let first = result.firstId, let last = result.lastId {
+            writer.writeKey("firstId")
+            writer.writeInt64(first)
+            writer.writeKey("lastId")
+            writer.writeInt64(last)
+        }
+        writer.endObject()
+        return Self.json(writer.bytes, status: .created)
+    }
+
+    private func decodeBatch(_ body: ByteBuffer) throws(RESTError) -> [IncomingLogRecord] {
+        let result: Result<[DecodedLogRecord], LogBatchDecodingError> = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(LogBatchDecodingError) in try decoder.decodeBatch(bytes) }
+        }
+        switch result {
+        case .success(let decoded): return decoded.map(Self.incoming)
+        case .failure(let error): throw Self.restError(error, single: false)
+        }
+    }
+
+    private func decodeSingle(_ body: ByteBuffer) throws(RESTError) -> IncomingLogRecord {
+        let result: Result<DecodedLogRecord, LogBatchDecodingError> = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(LogBatchDecodingError) in try decoder.decodeSingle(bytes) }
+        }
+        switch result {
+        case .success(let decoded): return Self.incoming(decoded)
+        case .failure(let error): throw Self.restError(error, single: true)
+        }
+    }
+
+    private static func incoming(_ decoded: DecodedLogRecord) -> IncomingLogRecord {
+        IncomingLogRecord(
+            channel: decoded.channel,
+            level: decoded.level,
+            message: decoded.message,
+            timestamp: decoded.timestampMicroseconds,
+            metaJSON: decoded.metaJSON,
+            metaKeyCount: decoded.metaKeyCount
+        )
+    }
+
+    private static func restError(_ error: LogBatchDecodingError, single: Bool) -> RESTError {
+        switch error.kind {
+        case .syntax:
+            return .badRequest("malformed JSON: \(error.description)")
+        case .tooManyRecords:
+            return RESTError(status: .contentTooLarge, errorCode: "PAYLOAD_TOO_LARGE", message: error.description, field: "records")
+        case .invalidField:
+            var field = error.field ?? ""
+            if !single, let index = error.index {
+                field = field.isEmpty ? "records[\(index)]" : "records[\(index)].\(field)"
+            }
+            return .validation(field.isEmpty ? "body" : field, error.reason)
+        }
+    }
+
+    // MARK: Consumer offsets
+
+    private func commit(_ body: ByteBuffer) async throws -> Response {
+        let object = try Self.parseObject(body)
+        let channel = try requiredChannel(object, "channel")
+        let consumerId = try requiredConsumerId(object)
+        guard let value = object["lastLogId"], !value.isNull else {
+            throw RESTError.validation("lastLogId", "is required")
+        }
+        guard let offset = value.int64Value else { throw RESTError.validation("lastLogId", "must be an integer") }
+        guard offset >= 0 else { throw RESTError.validation("lastLogId", "must not be negative") }
+        let position = try await engine.commitOffset(channel: channel, consumerId: consumerId, offset: offset)
+        return Self.json(Self.positionJSON(position), status: .ok)
+    }
+
+    private func seek(_ body: ByteBuffer) async throws -> Response {
+        let object = try Self.parseObject(body)
+        let channel = try requiredChannel(object, "channel")
+        let consumerId = try requiredConsumerId(object)
+        guard let operation = object["operation"]?.stringValue else {
+            throw RESTError.validation("operation", "is required (EARLIEST, LATEST or SPECIFIC)")
+        }
+        let target: SeekTarget
+        switch operation.uppercased() {
+        case "EARLIEST": target = .earliest
+        case "LATEST": target = .latest
+        case "SPECIFIC":
+            guard let value = object["logId"], !value.isNull else {
+                throw RESTError.validation("logId", "is required when operation is SPECIFIC")
+            }
+            guard let id = value.int64Value, id >= 1 else {
+                throw RESTError.validation("logId", "must be a positive integer")
+            }
+            target = .specific(id)
+        default:
+            throw RESTError.validation("operation", "must be EARLIEST, LATEST or SPECIFIC (got '\(operation.prefix(32))')")
+        }
+        let position = try await engine.seek(channel: channel, consumerId: consumerId, to: target)
+        return Self.json(Self.positionJSON(position), status: .ok)
+    }
+
+    private static func positionJSON(_ position: ConsumerPosition) -> [UInt8] {
+        var writer = JSONWriter(reservingCapacity: 96)
+        writer.beginObject()
+        writer.writeKey("channel")
+        writer.writeString(position.channel)
+        writer.writeKey("consumerId")
+        writer.writeString(position.consumerId)
+        writer.writeKey("offset")
+        writer.writeInt64(position.offset)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    private func requiredChannel(_ object: JSONValue, _ name: String) throws(RESTError) -> String {
+        guard let value = object[name], !value.isNull else { throw RESTError.validation(name, "is required") }
+        guard let channel = value.stringValue else { throw RESTError.validation(name, "must be a string") }
+        if let problem = limits.channelProblem(channel) { throw RESTError.validation(name, problem) }
+        return channel
+    }
+
+    private func requiredConsumerId(_ object: JSONValue) throws(RESTError) -> String {
+        guard let value = object["consumerId"], !value.isNull else {
+            throw RESTError.validation("consumerId", "is required")
+        }
+        guard let consumerId = value.stringValue else { throw RESTError.validation("consumerId", "must be a string") }
+        try Self.checkConsumerId(consumerId)
+        return consumerId
+    }
+
+    static func checkConsumerId(_ consumerId: String) throws(RESTError) {
+        if consumerId.trimmingASCIIWhitespace().isEmpty { throw RESTError.validation("consumerId", "must not be blank") }
+        if consumerId.utf8.count > 256 { throw RESTError.validation("consumerId", "must be at most 256 bytes") }
+    }
+
+    private static func parseObject(_ body: ByteBuffer) throws(RESTError) -> JSONValue {
+        let result: Result<JSONValue, JSONSyntaxError> = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }
+        }
+        switch result {
+        case .success(let value):
+            guard case .object = value else { throw RESTError.badRequest("the body must be a JSON object") }
+            return value
+        case .failure(let error):
+            throw RESTError.badRequest("malformed JSON: \(error.description)")
+        }
+    }
+
+    // MARK: Reads
+
+    private func read(channel: String, request: Request) async throws -> Response {
+        if let problem = limits.channelProblem(channel) { throw RESTError.validation("channel", problem) }
+        let query = request.uri.queryParameters
+        let limit = try intParameter(query["limit"], name: "limit") ?? 100
+        try ingestor.checkReadLimit(limit)
+        let records: [StoredLogRecord]
+        if let consumerId = query["consumerId"].map(String.init) {
+            try Self.checkConsumerId(consumerId)
+            let autoCommit = try boolParameter(query["autoCommit"], name: "autoCommit") ?? true
+            records = try await engine.fetch(channel: channel, consumerId: consumerId, limit: limit, autoCommit: autoCommit)
+        } else {
+            records = try await engine.latest(channel: channel, limit: limit)
+        }
+        var writer = JSONWriter(reservingCapacity: LogEntryJSON.estimatedBytes(records))
+        LogEntryJSON.writeArray(records, into: &writer)
+        return Self.json(writer.bytes, status: .ok)
+    }
+
+    private func search(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var search = LogSearchQuery()
+        if let channel = query["channel"].map(String.init) {
+            if let problem = limits.channelProblem(channel) { throw RESTError.validation("channel", problem) }
+            search.channel = channel
+        }
+        for value in query[values: "level"] {
+            for name in value.split(separator: ",") where !name.isEmpty {
+                guard let level = LogLevel(parsing: String(name)) else {
+                    throw RESTError.validation("level", "unknown level '\(name.prefix(32))' (expected \(LogLevel.acceptedNames))")
+                }
+                search.levels.insert(level)
+            }
+        }
+        search.from = try timeParameter(query["from"], name: "from")
+        search.to = try timeParameter(query["to"], name: "to")
+        if let text = query["q"], !text.isEmpty {
+            if text.utf8.count > 1024 { throw RESTError.validation("q", "must be at most 1024 bytes") }
+            search.text = String(text)
+        }
+        search.limit = try intParameter(query["limit"], name: "limit") ?? 100
+        try ingestor.checkReadLimit(search.limit)
+        if let cursor = query["cursor"], !cursor.isEmpty {
+            guard let id = Int64(cursor), id > 0 else {
+                throw RESTError.validation("cursor", "is not a cursor returned by this API")
+            }
+            search.beforeId = id
+        }
+        let page = try await engine.search(search)
+        var writer = JSONWriter(reservingCapacity: LogEntryJSON.estimatedBytes(page.records) + 32)
+        writer.beginObject()
+        writer.writeKey("logs")
+        LogEntryJSON.writeArray(page.records, into: &writer)
+        writer.writeKey("nextCursor")
+        if let next = page.nextCursor { writer.writeString(String(next)) } else { writer.writeNull() }
+        writer.endObject()
+        return Self.json(writer.bytes, status: .ok)
+    }
+
+    private func channels() async throws -> Response {
+        let channels = try await engine.channels()
+        var writer = JSONWriter(reservingCapacity: 64 + channels.count * 64)
+        writer.beginObject()
+        writer.writeKey("channels")
+        writer.beginArray()
+        for summary in channels {
+            writer.beginObject()
+            writer.writeKey("channel")
+            writer.writeString(summary.channel)
+            writer.writeKey("count")
+            writer.writeInt64(summary.count)
+            writer.writeKey("lastId")
+            writer.writeInt64(summary.lastId)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return Self.json(writer.bytes, status: .ok)
+    }
+
+    private func intParameter(_ value: Substring?, name: String) throws(RESTError) -> Int? {
+        guard let value, !value.isEmpty else { return nil }
+        guard let number = Int(value) else { throw RESTError.badRequest("query parameter '\(name)' must be an integer", field: name) }
+        return number
+    }
+
+    private func boolParameter(_ value: Substring?, name: String) throws(RESTError) -> Bool? {
+        guard let value, !value.isEmpty else { return nil }
+        switch value.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw RESTError.badRequest("query parameter '\(name)' must be true or false", field: name)
+        }
+    }
+
+    private func timeParameter(_ value: Substring?, name: String) throws(RESTError) -> Int64? {
+        guard let value, !value.isEmpty else { return nil }
+        if let millis = Int64(value) {
+            let (micros, overflow) = millis.multipliedReportingOverflow(by: 1000)
+            if !overflow { return micros }
+        }
+        guard let micros = ISO8601Timestamp.parseMicroseconds(String(value)) else {
+            throw RESTError.badRequest(
+                "query parameter '\(name)' must be an ISO-8601 timestamp or epoch milliseconds",
+                field: name
+            )
+        }
+        return micros
+    }
+
+    // MARK: Bodies
+
+    /// Reads a JSON request body within `maxBodyBytes`, inflating `Content-Encoding: gzip` (also bounded).
+    private func readJSONBody(_ request: Request) async throws -> ByteBuffer {
+        if let contentType = request.headers[.contentType], !Self.isJSON(contentType) {
+            throw RESTError(
+                status: .unsupportedMediaType,
+                errorCode: "UNSUPPORTED_MEDIA_TYPE",
+                message: "Content-Type must be application/json (got '\(contentType.prefix(64))')"
+            )
+        }
+        var gzip = false
+        if let encoding = request.headers[.contentEncoding]?.lowercased() {
+            switch encoding.trimmingASCIIWhitespace() {
+            case "", "identity": break
+            case "gzip", "x-gzip": gzip = true
+            default:
+                throw RESTError(
+                    status: .unsupportedMediaType,
+                    errorCode: "UNSUPPORTED_MEDIA_TYPE",
+                    message: "Content-Encoding '\(encoding.prefix(32))' is not supported (use gzip or none)"
+                )
+            }
+        }
+        let maxBytes = limits.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes {
+            throw Self.tooLarge(maxBytes)
+        }
+        var body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBytes)
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(maxBytes)
+        }
+        guard gzip else { return body }
+        do {
+            return try body.decompress(with: .gzip, maxSize: maxBytes)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw RESTError(
+                status: .contentTooLarge,
+                errorCode: "PAYLOAD_TOO_LARGE",
+                message: "the decompressed body exceeds \(maxBytes) bytes"
+            )
+        } catch {
+            throw RESTError.badRequest("the body is not valid gzip data")
+        }
+    }
+
+    private static func tooLarge(_ maxBytes: Int) -> RESTError {
+        RESTError(status: .contentTooLarge, errorCode: "PAYLOAD_TOO_LARGE", message: "the body exceeds \(maxBytes) bytes")
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingASCIIWhitespace().lowercased() } ?? ""
+        return mediaType == "application/json" || mediaType == "text/json"
+            || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+    }
+
+    // MARK: Responses
+
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func response(for error: RESTError) -> Response {
+        var response = json(error.body(), status: error.status)
+        response.headers.append(contentsOf: error.headers)
+        return response
+    }
+
+    /// Decodes `%XX` escapes of a path segment; nil for malformed escapes or invalid UTF-8.
+    static func percentDecoded(_ segment: Substring) -> String? {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(segment.utf8.count)
+        var iterator = segment.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingASCIIWhitespace() -> Substring {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return slice
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import LogPilotCore
+import LogPilotREST
+import LogPilotServerSupport
+
+/// `logpilot-rest`: storage + the REST front + the management port.
+@main
+struct LogPilotRESTCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logpilot-rest",
+        abstract: "LogPilot log ingestion server: REST API over the shared SQLite storage engine.",
+        discussion: "Every option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the variable."
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let settings: LogPilotSettings
+        do {
+            settings = try LogPilotSettings.resolve(options: options)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        try await LogPilotServer.run(binaryName: "logpilot-rest", settings: settings, fronts: [.rest])
+    }
+}

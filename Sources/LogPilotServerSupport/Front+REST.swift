@@ -1,0 +1,18 @@
+import LogPilotREST
+import Logging
+
+extension Front {
+    /// The REST front on `LOGPILOT_HTTP_PORT`.
+    public static let rest = Front(name: "rest") { context in
+        RESTServer.makeApplication(
+            ingestor: context.ingestor,
+            configuration: RESTConfiguration(
+                host: context.settings.host,
+                port: context.settings.httpPort,
+                apiKeys: context.settings.apiKeys
+            ),
+            logger: context.logger,
+            onServerRunning: { port in context.logger.info("REST listening", metadata: ["port": "\(port)"]) }
+        )
+    }
+}

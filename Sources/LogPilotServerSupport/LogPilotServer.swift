@@ -1,0 +1,117 @@
+public import LogPilotCore
+public import LogPilotManagement
+public import Logging
+import Metrics
+public import Prometheus
+import UnixSignals
+public import ServiceLifecycle
+
+/// What a front needs to build its service.
+public struct FrontContext: Sendable {
+    public var ingestor: Ingestor
+    public var settings: LogPilotSettings
+    public var state: ServerState
+    public var logger: Logger
+}
+
+/// A front (REST, gRPC) that an executable can run.
+public struct Front: Sendable {
+    public var name: String
+    public var makeService: @Sendable (FrontContext) -> any Service
+
+    public init(name: String, makeService: @escaping @Sendable (FrontContext) -> any Service) {
+        self.name = name
+        self.makeService = makeService
+    }
+}
+
+/// Assembles and runs one LogPilot process: storage, retention, management and the given fronts in one
+/// `ServiceGroup`. The list order is the start order; graceful shutdown runs in reverse: readiness turns DOWN
+/// first, the fronts stop accepting and finish in-flight requests, then the writer commits what is queued and the
+/// database closes.
+public enum LogPilotServer {
+    public static func run(binaryName: String, settings: LogPilotSettings, fronts: [Front]) async throws {
+        let logger = bootstrapObservability(binaryName: binaryName, settings: settings)
+        let registry = metricsRegistry
+        logger.info("starting", metadata: [
+            "version": "\(LogPilotVersion.current)",
+            "fronts": "\(fronts.map(\.name).joined(separator: ","))",
+            "sqlite.version": "\(LogPilotVersion.sqlite)",
+        ])
+        if !settings.apiKeys.isEnabled {
+            logger.warning("AUTHENTICATION IS OFF: no API key is configured (LOGPILOT_API_KEYS / LOGPILOT_API_KEY / LOGPILOT_API_KEYS_FILE); anyone who reaches the ingest ports can write and read logs")
+        } else {
+            logger.info("API key authentication is on", metadata: ["auth.keys": "\(settings.apiKeys.count)"])
+        }
+        for variable in settings.ignoredVariables {
+            logger.notice("ignoring a Java LogPilot setting that has no effect here", metadata: ["variable": "\(variable)"])
+        }
+
+        let engine = StorageEngine(configuration: settings.storage, logger: logger)
+        let ingestor = Ingestor(engine: engine, limits: settings.limits)
+        let state = ServerState()
+        let context = FrontContext(ingestor: ingestor, settings: settings, state: state, logger: logger)
+
+        var services: [any Service] = [
+            StorageService(engine: engine, logger: logger),
+            ManagementServer.makeApplication(
+                engine: engine,
+                state: state,
+                registry: registry,
+                configuration: settings.management,
+                logger: logger,
+                onServerRunning: { port in logger.info("management listening", metadata: ["port": "\(port)"]) }
+            ),
+            RetentionService(engine: engine, logger: logger),
+        ]
+        services += fronts.map { $0.makeService(context) }
+        services.append(DrainSignalService(state: state, logger: logger))
+
+        var configuration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = .seconds(settings.shutdownTimeoutSeconds)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// The process-wide Prometheus registry behind swift-metrics.
+    public static let metricsRegistry = PrometheusCollectorRegistry()
+
+    private static func bootstrapObservability(binaryName: String, settings: LogPilotSettings) -> Logger {
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var factory = PrometheusMetricsFactory(registry: metricsRegistry)
+        let recordBuckets: [Double] = [1, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000]
+        factory.valueHistogramBuckets["logpilot_storage_commit_records"] = recordBuckets
+        factory.valueHistogramBuckets["logpilot_batch_records"] = recordBuckets
+        factory.durationHistogramBuckets["logpilot_storage_commit_duration_seconds"] = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        MetricsSystem.bootstrap(factory)
+        Gauge(label: "logpilot_build_info", dimensions: [("version", LogPilotVersion.current)]).record(1)
+        return Logger(label: binaryName)
+    }
+}
+
+/// The last service of the group, hence the first to hear about graceful shutdown: turns readiness DOWN at once,
+/// before any listener stops.
+struct DrainSignalService: Service {
+    let state: ServerState
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        state.beginDraining()
+        logger.info("shutdown requested: readiness is DOWN, draining")
+    }
+}

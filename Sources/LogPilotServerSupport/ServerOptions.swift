@@ -1,0 +1,65 @@
+public import ArgumentParser
+
+/// Command-line options shared by the three executables. Every option has a `LOGPILOT_*` environment variable;
+/// precedence is built-in default < environment < flag. `--help` lists them all.
+public struct ServerOptions: ParsableArguments, Sendable {
+    public init() {}
+
+    // MARK: Listeners
+    @Option(help: "Address every listener binds to. (env LOGPILOT_HOST, default 0.0.0.0)")
+    public var host: String?
+    @Option(help: "REST port. (env LOGPILOT_HTTP_PORT, default 8080)")
+    public var httpPort: Int?
+    @Option(help: "Management port: /health, /metrics. (env LOGPILOT_MANAGEMENT_PORT, default 8081)")
+    public var managementPort: Int?
+    @Option(help: "Fronts to run in logpilot-all: all | rest | grpc. (env LOGPILOT_PROTOCOL, default all)")
+    public var `protocol`: String?
+
+    // MARK: Storage
+    @Option(help: "SQLite database file. (env LOGPILOT_SQLITE_PATH, default ./data/logpilot.db)")
+    public var sqlitePath: String?
+    @Option(help: "SQLite synchronous: FULL (survives power loss) | NORMAL (survives a process crash). (env LOGPILOT_SQLITE_SYNCHRONOUS, default FULL)")
+    public var sqliteSynchronous: String?
+    @Option(help: "Reader connections. (env LOGPILOT_SQLITE_POOL_SIZE, default 4)")
+    public var sqliteReaders: Int?
+    @Option(help: "Milliseconds to wait on a locked database. (env LOGPILOT_SQLITE_BUSY_TIMEOUT_MS, default 5000)")
+    public var sqliteBusyTimeoutMs: Int?
+    @Option(help: "Records waiting for the writer before clients get 429. (env LOGPILOT_QUEUE_MAX_RECORDS, default 50000)")
+    public var queueMaxRecords: Int?
+    @Option(help: "Bytes waiting for the writer before clients get 429. (env LOGPILOT_QUEUE_MAX_BYTES, default 33554432)")
+    public var queueMaxBytes: Int?
+    @Option(help: "Records per transaction, at most. (env LOGPILOT_COMMIT_MAX_RECORDS, default 10000)")
+    public var commitMaxRecords: Int?
+    @Option(help: "Delete records older than N days; 0 = off. (env LOGPILOT_RETENTION_DAYS, default 7)")
+    public var retentionDays: Int?
+    @Option(help: "Delete oldest records above N bytes of database; 0 = off. (env LOGPILOT_RETENTION_MAX_BYTES, default 0)")
+    public var retentionMaxBytes: Int64?
+    @Option(help: "Seconds between retention passes. (env LOGPILOT_RETENTION_INTERVAL_SECONDS, default 60)")
+    public var retentionIntervalSeconds: Int?
+
+    // MARK: Limits
+    @Option(help: "Request body bytes, after gzip. (env LOGPILOT_MAX_BODY_BYTES, default 10485760)")
+    public var maxBodyBytes: Int?
+    @Option(help: "Records per batch. (env LOGPILOT_MAX_BATCH_RECORDS, default 10000)")
+    public var maxBatchRecords: Int?
+    @Option(help: "Bytes per message. (env LOGPILOT_MAX_MESSAGE_BYTES, default 65536)")
+    public var maxMessageBytes: Int?
+    @Option(help: "JSON bytes of one record's meta. (env LOGPILOT_MAX_META_BYTES, default 16384)")
+    public var maxMetaBytes: Int?
+    @Option(help: "Top-level keys of one record's meta. (env LOGPILOT_MAX_META_KEYS, default 64)")
+    public var maxMetaKeys: Int?
+    @Option(help: "Bytes of a channel name. (env LOGPILOT_MAX_CHANNEL_BYTES, default 128)")
+    public var maxChannelBytes: Int?
+    @Option(help: "Records one read may return. (env LOGPILOT_MAX_READ_LIMIT, default 10000)")
+    public var maxReadLimit: Int?
+
+    // MARK: Security and operations
+    @Option(help: "Comma-separated API keys; none = authentication off. (env LOGPILOT_API_KEYS, or LOGPILOT_API_KEY for one)")
+    public var apiKeys: String?
+    @Option(help: "File with one API key per line, e.g. a mounted Secret. (env LOGPILOT_API_KEYS_FILE)")
+    public var apiKeysFile: String?
+    @Option(help: "trace | debug | info | notice | warning | error | critical. (env LOGPILOT_LOG_LEVEL, default info)")
+    public var logLevel: String?
+    @Option(help: "Seconds a graceful shutdown may take before the process is cancelled. (env LOGPILOT_SHUTDOWN_TIMEOUT_SECONDS, default 25)")
+    public var shutdownTimeoutSeconds: Int?
+}
