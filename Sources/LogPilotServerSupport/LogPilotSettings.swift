@@ -78,6 +78,9 @@ public struct LogPilotSettings: Sendable {
         if let bytes = try reader.int(options.retentionMaxBytes.map(Int.init), "LOGPILOT_RETENTION_MAX_BYTES", flag: "--retention-max-bytes", range: 0...Int.max) {
             settings.storage.retentionMaxBytes = Int64(bytes)
         }
+        if let bytes = try reader.int(options.sqliteMaxBytes.map(Int.init), "LOGPILOT_SQLITE_MAX_BYTES", flag: "--sqlite-max-bytes", range: 0...Int.max) {
+            settings.storage.maxDatabaseBytes = Int64(bytes)
+        }
         settings.storage.retentionIntervalSeconds = try reader.int(options.retentionIntervalSeconds, "LOGPILOT_RETENTION_INTERVAL_SECONDS", flag: "--retention-interval-seconds", range: 1...86_400) ?? settings.storage.retentionIntervalSeconds
 
         settings.limits.maxBodyBytes = try reader.int(options.maxBodyBytes, "LOGPILOT_MAX_BODY_BYTES", flag: "--max-body-bytes", range: 1024...(1 << 30)) ?? settings.limits.maxBodyBytes

@@ -34,6 +34,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var retentionDays: Int?
     @Option(help: "Delete oldest records above N bytes of database; 0 = off. (env LOGPILOT_RETENTION_MAX_BYTES, default 0)")
     public var retentionMaxBytes: Int64?
+    @Option(help: "Hard cap on the database size in bytes; writes beyond it get 507. 0 = none. (env LOGPILOT_SQLITE_MAX_BYTES, default 0)")
+    public var sqliteMaxBytes: Int64?
     @Option(help: "Seconds between retention passes. (env LOGPILOT_RETENTION_INTERVAL_SECONDS, default 60)")
     public var retentionIntervalSeconds: Int?
 

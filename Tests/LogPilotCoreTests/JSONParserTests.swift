@@ -48,7 +48,10 @@ struct JSONParserTests {
         (
             #"{"a":{"b":[1,"x"]},"":0}"#,
             .object([
-                JSONMember(key: "a", value: .object([JSONMember(key: "b", value: .array([.number("1"), .string("x")]))])),
+                JSONMember(
+                    key: "a",
+                    value: .object([JSONMember(key: "b", value: .array([.number("1"), .string("x")]))])
+                ),
                 JSONMember(key: "", value: .number("0")),
             ])
         ),
@@ -134,8 +137,8 @@ struct JSONParserTests {
     }
 
     @Test func acceptsEveryValidUTF8BoundaryScalar() throws {
-        for scalar in ["\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFD}", "\u{10000}", "\u{10FFFF}"]
-        {
+        let boundaries = ["\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFD}", "\u{10000}"]
+        for scalar in boundaries + ["\u{10FFFF}"] {
             #expect(try Self.parse("\"" + scalar + "\"") == .string(scalar))
         }
     }

@@ -48,7 +48,8 @@ struct LogBatchJSONDecoderTests {
         guard pattern.count <= haystack.count else {
             return nil
         }
-        for start in 0...(haystack.count - pattern.count) where Array(haystack[start..<start + pattern.count]) == pattern {
+        for start in 0...(haystack.count - pattern.count)
+        where Array(haystack[start..<start + pattern.count]) == pattern {
             return start
         }
         return nil
@@ -58,7 +59,8 @@ struct LogBatchJSONDecoderTests {
 
     @Test func decodesAFullRecord() throws {
         let body = #"""
-            [ {"channel":"orders-3","level":"INFO","message":"placed \"order\"\n","timestamp":"2026-11-23T10:00:00.123Z",
+            [ {"channel":"orders-3","level":"INFO","message":"placed \"order\"\n",
+               "timestamp":"2026-11-23T10:00:00.123Z",
                "meta":{"host":"web-1","requestId":"r-1","userId":"12345"}} ]
             """#
         let records = try Self.decodeBatch(body)
@@ -97,7 +99,8 @@ struct LogBatchJSONDecoderTests {
 
     @Test func lastDuplicateKeyWins() throws {
         let record = try Self.decodeSingle(
-            #"{"channel":"a","channel":"b","level":"x","level":null,"meta":{"a":1},"meta":{"b":2,"c":3},"timestamp":1,"timestamp":2}"#
+            #"{"channel":"a","channel":"b","level":"x","level":null,"meta":{"a":1},"meta":{"b":2,"c":3},"#
+                + #""timestamp":1,"timestamp":2}"#
         )
         #expect(record.channel == "b")
         #expect(record.level == nil)
@@ -124,7 +127,8 @@ struct LogBatchJSONDecoderTests {
 
     @Test func skipsUnknownKeys() throws {
         let record = try Self.decodeSingle(
-            #"{"id":42,"storage":"hot","extra":{"deep":[1,{"x":[true,false,null]},"s"]},"id":null,"n":-1.5e3,"message":"m"}"#
+            #"{"id":42,"storage":"hot","extra":{"deep":[1,{"x":[true,false,null]},"s"]},"#
+                + #""id":null,"n":-1.5e3,"message":"m"}"#
         )
         #expect(record == DecodedLogRecord(message: "m"))
     }
@@ -173,7 +177,8 @@ struct LogBatchJSONDecoderTests {
         #expect(try Self.decodeSingle(#"{"timestamp":-1}"#).timestampMicroseconds == -1000)
         #expect(try Self.decodeSingle(#"{"timestamp":0}"#).timestampMicroseconds == 0)
         #expect(try Self.decodeSingle(#"{"timestamp":-0}"#).timestampMicroseconds == 0)
-        #expect(try Self.decodeSingle(#"{"timestamp":9223372036854775}"#).timestampMicroseconds == 9_223_372_036_854_775_000)
+        let largest = try Self.decodeSingle(#"{"timestamp":9223372036854775}"#)
+        #expect(largest.timestampMicroseconds == 9_223_372_036_854_775_000)
     }
 
     @Test(arguments: [
@@ -233,7 +238,9 @@ struct LogBatchJSONDecoderTests {
     // MARK: - Meta
 
     @Test func compactsMeta() throws {
-        let body = #"{"meta": { "a" : [ 1 , 2.50 , -0 ] ,"b":{ },"c" : "x\ny \u00e9" , "d":[ ], "e": {"f": null, "g": true}} }"#
+        let body =
+            #"{"meta": { "a" : [ 1 , 2.50 , -0 ] ,"b":{ },"c" : "x\ny \u00e9" , "d":[ ], "#
+            + #""e": {"f": null, "g": true}} }"#
         let record = try Self.decodeSingle(body)
         let compact = #"{"a":[1,2.50,-0],"b":{},"c":"x\ny \u00e9","d":[],"e":{"f":null,"g":true}}"#
         #expect(record.metaJSON == compact)
@@ -301,7 +308,8 @@ struct LogBatchJSONDecoderTests {
         #expect(error?.kind == .invalidField)
         #expect(error?.field == "meta")
         let unlimited = LogBatchJSONDecoder(maxMetaDepth: Int.max)
-        #expect(Self.singleError(#"{"x":"# + String(repeating: "[", count: 100_000), decoder: unlimited)?.kind == .syntax)
+        let deepSkipped = #"{"x":"# + String(repeating: "[", count: 100_000)
+        #expect(Self.singleError(deepSkipped, decoder: unlimited)?.kind == .syntax)
     }
 
     // MARK: - Shape errors

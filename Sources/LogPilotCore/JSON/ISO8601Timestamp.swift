@@ -132,6 +132,7 @@ public enum ISO8601Timestamp {
     }
 
     /// The value of `digits` decimal digits at `index`, or `nil` when any is missing or not a digit.
+    @inline(__always)
     private static func decimal(_ bytes: UnsafeRawBufferPointer, at index: Int, digits: Int) -> Int64? {
         guard index >= 0, bytes.count - index >= digits else {
             return nil
@@ -152,10 +153,12 @@ public enum ISO8601Timestamp {
         return digit <= 9 ? Int64(digit) : nil
     }
 
+    @inline(__always)
     private static func isLeapYear(_ year: Int64) -> Bool {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
     }
 
+    @inline(__always)
     private static func daysInMonth(_ month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2:
@@ -199,7 +202,7 @@ public enum ISO8601Timestamp {
     /// whole millisecond and six digits otherwise: `2026-11-23T10:00:00Z`,
     /// `2026-11-23T10:00:00.123Z`, `2026-11-23T10:00:00.123456Z`. Values before 1970 are supported.
     /// Every `Int64` is accepted; years outside 0001–9999 are written with a sign or more than four
-    /// digits and are not accepted back by ``parseMicroseconds(_:)-(String)``.
+    /// digits, and the parser does not accept them back.
     ///
     /// - Parameter microseconds: Microseconds since 1970-01-01T00:00:00Z.
     /// - Returns: The timestamp text.

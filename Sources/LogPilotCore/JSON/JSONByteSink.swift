@@ -32,3 +32,22 @@ struct DiscardingJSONSink: JSONByteSink {
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {}
 }
+
+/// A sink that only counts the bytes of the compact form.
+///
+/// When the count equals the length of the input the value was read from, the input contained no
+/// insignificant whitespace and is already compact, so it can be used without copying fragments.
+struct CountingJSONSink: JSONByteSink {
+    /// The number of bytes the compact form has.
+    var count = 0
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        self.count &+= 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.count &+= bytes.count
+    }
+}

@@ -160,6 +160,11 @@ struct JSONScanner {
         UnsafeBufferPointer(start: self.base + token.start, count: token.end &- token.start)
     }
 
+    /// The input bytes from `start` up to the cursor.
+    func bytes(from start: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: self.base + start, count: self.index &- start)
+    }
+
     @inline(__always)
     private static func isDigit(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") <= 9

@@ -3,13 +3,11 @@
 /// The decoder validates the whole body as strict RFC 8259 JSON (see ``JSONParser``) while it
 /// extracts the fields of each log object:
 ///
-/// | Key         | Accepted                                                        | Result                      |
-/// |-------------|-----------------------------------------------------------------|-----------------------------|
-/// | `channel`   | string or `null`                                                | ``DecodedLogRecord/channel``|
-/// | `level`     | string or `null` (not validated here)                           | ``DecodedLogRecord/level``  |
-/// | `message`   | string or `null`                                                | ``DecodedLogRecord/message``|
-/// | `timestamp` | ISO-8601 string (``ISO8601Timestamp``), integer epoch milliseconds, or `null` | ``DecodedLogRecord/timestampMicroseconds`` |
-/// | `meta`      | object nesting at most ``maxMetaDepth`` levels, or `null`       | ``DecodedLogRecord/metaJSON`` (compact) |
+/// - `channel`, `level`, `message`: a string or `null`. The level is kept as sent, not validated.
+/// - `timestamp`: an ISO-8601 string (see ``ISO8601Timestamp``), an integer of epoch milliseconds,
+///   or `null`; stored as microseconds since the Unix epoch.
+/// - `meta`: an object nesting at most ``maxMetaDepth`` levels, or `null`; stored as compact JSON
+///   text (`nil` for `{}`) with its number of top-level members.
 ///
 /// Every other key, including `id` and `storage`, is validated and skipped; its value may nest at
 /// most ``maxMetaDepth`` levels too. When a key repeats, the last occurrence wins. Decoding stops at

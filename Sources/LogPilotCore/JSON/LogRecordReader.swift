@@ -8,23 +8,34 @@ struct LogRecordReader {
         case channel, level, message, timestamp, meta, other
 
         /// Identifies a key from its decoded UTF-8 bytes.
+        ///
+        /// Keys are compared as little-endian words: the first eight bytes, plus the ninth for
+        /// `timestamp`.
+        @inline(__always)
         init(key: UnsafeBufferPointer<UInt8>) {
             switch key.count {
-            case 4 where Self.matches(key, "meta"): self = .meta
-            case 5 where Self.matches(key, "level"): self = .level
-            case 7 where Self.matches(key, "channel"): self = .channel
-            case 7 where Self.matches(key, "message"): self = .message
-            case 9 where Self.matches(key, "timestamp"): self = .timestamp
+            case 4 where Self.word(key) == Self.word("meta"): self = .meta
+            case 5 where Self.word(key) == Self.word("level"): self = .level
+            case 7 where Self.word(key) == Self.word("channel"): self = .channel
+            case 7 where Self.word(key) == Self.word("message"): self = .message
+            case 9 where Self.word(key) == Self.word("timestamp") && key[8] == UInt8(ascii: "p"): self = .timestamp
             default: self = .other
             }
         }
 
-        private static func matches(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
-            let expected = name.utf8Start
-            for index in 0..<key.count where key[index] != expected[index] {
-                return false
+        /// Packs the first (at most eight) bytes into a word, first byte lowest.
+        @inline(__always)
+        private static func word(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var word: UInt64 = 0
+            for index in 0..<min(bytes.count, 8) {
+                word |= UInt64(bytes[index]) &<< UInt64(index &* 8)
             }
-            return true
+            return word
+        }
+
+        @inline(__always)
+        private static func word(_ name: StaticString) -> UInt64 {
+            Self.word(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         }
     }
 
@@ -257,12 +268,27 @@ struct LogRecordReader {
     private mutating func readMeta(into record: inout DecodedLogRecord) throws(JSONSyntaxError) -> Bool {
         switch self.scanner.currentByte {
         case UInt8(ascii: "{"):
-            self.metaBuffer.bytes.removeAll(keepingCapacity: true)
-            let outcome = try self.scanner.transferValue(maxDepth: self.maxMetaDepth, into: &self.metaBuffer)
+            // Validate first, only counting the compact length. Machine-written JSON rarely has
+            // whitespace inside `meta`; then the input bytes already are the compact text.
+            let start = self.scanner.index
+            var counter = CountingJSONSink()
+            var outcome = try self.scanner.transferValue(maxDepth: self.maxMetaDepth, into: &counter)
+            let isCompact = counter.count == self.scanner.index &- start
+            if case .transferred(let memberCount) = outcome, memberCount > 0, !isCompact {
+                self.scanner.index = start
+                self.metaBuffer.bytes.removeAll(keepingCapacity: true)
+                outcome = try self.scanner.transferValue(maxDepth: self.maxMetaDepth, into: &self.metaBuffer)
+            }
             switch outcome {
             case .transferred(let memberCount):
                 record.metaKeyCount = memberCount
-                record.metaJSON = memberCount == 0 ? nil : String(decoding: self.metaBuffer.bytes, as: UTF8.self)
+                if memberCount == 0 {
+                    record.metaJSON = nil
+                } else if isCompact {
+                    record.metaJSON = String(decoding: self.scanner.bytes(from: start), as: UTF8.self)
+                } else {
+                    record.metaJSON = String(decoding: self.metaBuffer.bytes, as: UTF8.self)
+                }
                 return true
             case .depthLimitExceeded(let offset):
                 self.fail(field: "meta", at: offset, reason: "nesting deeper than \(self.maxMetaDepth) levels")

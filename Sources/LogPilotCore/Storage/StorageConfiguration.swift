@@ -31,6 +31,9 @@ public struct StorageConfiguration: Sendable, Equatable {
     public var retentionIntervalSeconds: Int
     /// Records deleted per retention transaction (small, so ingest is never blocked for long).
     public var retentionChunkRecords: Int
+    /// Hard cap on the database file, in bytes (SQLite `max_page_count`); writes beyond it fail with `storageFull`
+    /// (HTTP 507) instead of filling the volume. 0 = no cap. Set it below the volume size, above `retentionMaxBytes`.
+    public var maxDatabaseBytes: Int64
 
     public init(
         path: String = "./data/logpilot.db",
@@ -44,7 +47,8 @@ public struct StorageConfiguration: Sendable, Equatable {
         retentionDays: Int = 7,
         retentionMaxBytes: Int64 = 0,
         retentionIntervalSeconds: Int = 60,
-        retentionChunkRecords: Int = 2_000
+        retentionChunkRecords: Int = 2_000,
+        maxDatabaseBytes: Int64 = 0
     ) {
         self.path = path
         self.synchronous = synchronous
@@ -58,6 +62,7 @@ public struct StorageConfiguration: Sendable, Equatable {
         self.retentionMaxBytes = retentionMaxBytes
         self.retentionIntervalSeconds = retentionIntervalSeconds
         self.retentionChunkRecords = retentionChunkRecords
+        self.maxDatabaseBytes = maxDatabaseBytes
     }
 
     /// Checks the values; the error names the setting.
@@ -76,5 +81,6 @@ public struct StorageConfiguration: Sendable, Equatable {
         try require(retentionMaxBytes >= 0, "retention-max-bytes", "must not be negative (0 disables)")
         try require(retentionIntervalSeconds > 0, "retention-interval-seconds", "must be positive")
         try require(retentionChunkRecords > 0, "retention-chunk-records", "must be positive")
+        try require(maxDatabaseBytes == 0 || maxDatabaseBytes >= 65_536, "sqlite-max-bytes", "must be 0 (no cap) or at least 65536")
     }
 }

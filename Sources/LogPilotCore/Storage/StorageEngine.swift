@@ -98,6 +98,10 @@ public final class StorageEngine: Sendable {
         }
     }
 
+    /// Transactions committed with at least one record since start (group commit makes this smaller than the
+    /// number of appends under concurrency).
+    var transactionsWithRecords: Int { core.lock.withLock { core.transactionsWithRecords } }
+
     // MARK: Writes
 
     /// Appends validated records. Returns only after they are committed, with their contiguous ids.
@@ -311,6 +315,10 @@ public final class StorageEngine: Sendable {
                 PRAGMA journal_size_limit = 67108864;
                 """)
             let applied = try Schema.migrate(db)
+            if configuration.maxDatabaseBytes > 0 {
+                let pageSize = try db.scalarInt64("PRAGMA page_size") ?? 4096
+                try db.execute("PRAGMA max_page_count = \(max(configuration.maxDatabaseBytes / pageSize, 1))")
+            }
             if !applied.isEmpty {
                 logger.info("storage schema migrated", metadata: ["storage.schema_versions": "\(applied)"])
             }
@@ -430,6 +438,8 @@ extension StorageEngine {
         var lastCommitAt: Int64?
         var busySince: ContinuousClock.Instant?
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Committed transactions that carried records (diagnostics and tests).
+        var transactionsWithRecords = 0
         /// Exponentially weighted commit throughput, records per second, for the retry hint.
         var recordsPerSecond: Double = 0
 
@@ -443,6 +453,7 @@ extension StorageEngine {
 
         func noteCommit(records: Int, duration: Duration) {
             guard records > 0 else { return }
+            transactionsWithRecords += 1
             let seconds = max(duration.seconds, 1e-6)
             let rate = Double(records) / seconds
             recordsPerSecond = recordsPerSecond == 0 ? rate : recordsPerSecond * 0.8 + rate * 0.2
