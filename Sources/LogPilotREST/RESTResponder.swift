@@ -69,11 +69,20 @@ public struct RESTResponder: HTTPResponder {
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         do {
+            // Authenticate before routing, so that an unauthenticated client cannot even learn which paths exist.
+            try authenticate(request)
             guard let route = Self.route(for: request.uri.path) else {
                 throw RESTError(status: .notFound, errorCode: "NOT_FOUND", message: "no such path: \(request.uri.path.prefix(200))")
             }
-            try authenticate(request)
-            return try await dispatch(route, request: request, context: context)
+            if request.method == .head {
+                // HEAD is GET without the body; Content-Length still describes the GET body.
+                var response = try await dispatch(route, method: .get, request: request, context: context)
+                let length = response.body.contentLength ?? 0
+                response.body = ResponseBody()
+                response.headers[.contentLength] = String(length)
+                return response
+            }
+            return try await dispatch(route, method: request.method, request: request, context: context)
         } catch let error as RESTError {
             return Self.response(for: error)
         } catch let error as LogPilotError {
@@ -91,8 +100,13 @@ public struct RESTResponder: HTTPResponder {
         }
     }
 
-    private func dispatch(_ route: Route, request: Request, context: Context) async throws -> Response {
-        switch (route, request.method) {
+    private func dispatch(
+        _ route: Route,
+        method: HTTPRequest.Method,
+        request: Request,
+        context: Context
+    ) async throws -> Response {
+        switch (route, method) {
         case (.logs, .post):
             let body = try await readJSONBody(request)
             let record = try decodeSingle(body)
@@ -104,6 +118,10 @@ public struct RESTResponder: HTTPResponder {
             return try await search(request)
         case (.channel(let channel), .get):
             return try await read(channel: channel, request: request)
+        case (.batch, .get), (.commit, .get), (.seek, .get):
+            // As in the Java version, only POST is mapped on these paths: a GET reads a channel of that name.
+            let name = route == .batch ? "batch" : route == .commit ? "commit" : "seek"
+            return try await read(channel: name, request: request)
         case (.commit, .post):
             return try await commit(try await readJSONBody(request))
         case (.seek, .post):
@@ -113,14 +131,14 @@ public struct RESTResponder: HTTPResponder {
         default:
             let allowed: String =
                 switch route {
-                case .logs: "GET, POST"
-                case .batch, .commit, .seek: "POST"
-                case .channel, .channels: "GET"
+                case .logs: "GET, HEAD, POST"
+                case .batch, .commit, .seek: "GET, HEAD, POST"
+                case .channel, .channels: "GET, HEAD"
                 }
             var error = RESTError(
                 status: .methodNotAllowed,
                 errorCode: "METHOD_NOT_ALLOWED",
-                message: "\(request.method) is not allowed on \(route.template); allowed: \(allowed)"
+                message: "\(method) is not allowed on \(route.template); allowed: \(allowed)"
             )
             error.headers[.allow] = allowed
             throw error
@@ -308,11 +326,13 @@ public struct RESTResponder: HTTPResponder {
 
     private func read(channel: String, request: Request) async throws -> Response {
         if let problem = limits.channelProblem(channel) { throw RESTError.validation("channel", problem) }
-        let query = request.uri.queryParameters
+        let query = QueryParameters(request.uri.query)
         let limit = try intParameter(query["limit"], name: "limit") ?? 100
         try ingestor.checkReadLimit(limit)
         let records: [StoredLogRecord]
-        if let consumerId = query["consumerId"].map(String.init) {
+        // Java: a present consumerId (even empty) selects the consumer read; an empty one is refused here.
+        if query.contains("consumerId") {
+            let consumerId = query["consumerId"] ?? ""
             try Self.checkConsumerId(consumerId)
             let autoCommit = try boolParameter(query["autoCommit"], name: "autoCommit") ?? true
             records = try await engine.fetch(channel: channel, consumerId: consumerId, limit: limit, autoCommit: autoCommit)
@@ -325,13 +345,13 @@ public struct RESTResponder: HTTPResponder {
     }
 
     private func search(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = QueryParameters(request.uri.query)
         var search = LogSearchQuery()
-        if let channel = query["channel"].map(String.init) {
+        if let channel = query["channel"] {
             if let problem = limits.channelProblem(channel) { throw RESTError.validation("channel", problem) }
             search.channel = channel
         }
-        for value in query[values: "level"] {
+        for value in query.all("level") {
             for name in value.split(separator: ",") where !name.isEmpty {
                 guard let level = LogLevel(parsing: String(name)) else {
                     throw RESTError.validation("level", "unknown level '\(name.prefix(32))' (expected \(LogLevel.acceptedNames))")
@@ -341,13 +361,13 @@ public struct RESTResponder: HTTPResponder {
         }
         search.from = try timeParameter(query["from"], name: "from")
         search.to = try timeParameter(query["to"], name: "to")
-        if let text = query["q"], !text.isEmpty {
+        if let text = query["q"] {
             if text.utf8.count > 1024 { throw RESTError.validation("q", "must be at most 1024 bytes") }
-            search.text = String(text)
+            search.text = text
         }
         search.limit = try intParameter(query["limit"], name: "limit") ?? 100
         try ingestor.checkReadLimit(search.limit)
-        if let cursor = query["cursor"], !cursor.isEmpty {
+        if let cursor = query["cursor"] {
             guard let id = Int64(cursor), id > 0 else {
                 throw RESTError.validation("cursor", "is not a cursor returned by this API")
             }
@@ -385,13 +405,13 @@ public struct RESTResponder: HTTPResponder {
         return Self.json(writer.bytes, status: .ok)
     }
 
-    private func intParameter(_ value: Substring?, name: String) throws(RESTError) -> Int? {
+    private func intParameter(_ value: String?, name: String) throws(RESTError) -> Int? {
         guard let value, !value.isEmpty else { return nil }
         guard let number = Int(value) else { throw RESTError.badRequest("query parameter '\(name)' must be an integer", field: name) }
         return number
     }
 
-    private func boolParameter(_ value: Substring?, name: String) throws(RESTError) -> Bool? {
+    private func boolParameter(_ value: String?, name: String) throws(RESTError) -> Bool? {
         guard let value, !value.isEmpty else { return nil }
         switch value.lowercased() {
         case "true", "1", "yes", "on": return true
@@ -400,13 +420,13 @@ public struct RESTResponder: HTTPResponder {
         }
     }
 
-    private func timeParameter(_ value: Substring?, name: String) throws(RESTError) -> Int64? {
+    private func timeParameter(_ value: String?, name: String) throws(RESTError) -> Int64? {
         guard let value, !value.isEmpty else { return nil }
         if let millis = Int64(value) {
             let (micros, overflow) = millis.multipliedReportingOverflow(by: 1000)
             if !overflow { return micros }
         }
-        guard let micros = ISO8601Timestamp.parseMicroseconds(String(value)) else {
+        guard let micros = ISO8601Timestamp.parseMicroseconds(value) else {
             throw RESTError.badRequest(
                 "query parameter '\(name)' must be an ISO-8601 timestamp or epoch milliseconds",
                 field: name
@@ -449,9 +469,14 @@ public struct RESTResponder: HTTPResponder {
         } catch is NIOTooManyBytesError {
             throw Self.tooLarge(maxBytes)
         }
-        guard gzip else { return body }
+        guard gzip else { return Self.droppingByteOrderMark(body) }
         do {
-            return try body.decompress(with: .gzip, maxSize: maxBytes)
+            let inflated = try body.decompress(with: .gzip, maxSize: maxBytes)
+            // The inflater's bound is approximate (it grows its buffer in steps): enforce the exact one here.
+            guard inflated.readableBytes <= maxBytes else {
+                throw CompressNIOError.bufferOverflow
+            }
+            return Self.droppingByteOrderMark(inflated)
         } catch let error as CompressNIOError where error == .bufferOverflow {
             throw RESTError(
                 status: .contentTooLarge,
@@ -461,6 +486,13 @@ public struct RESTResponder: HTTPResponder {
         } catch {
             throw RESTError.badRequest("the body is not valid gzip data")
         }
+    }
+
+    /// Skips a UTF-8 byte-order mark, which some Windows tools put in front of JSON.
+    private static func droppingByteOrderMark(_ body: ByteBuffer) -> ByteBuffer {
+        var body = body
+        if body.readableBytesView.starts(with: [0xEF, 0xBB, 0xBF]) { body.moveReaderIndex(forwardBy: 3) }
+        return body
     }
 
     private static func tooLarge(_ maxBytes: Int) -> RESTError {

@@ -15,6 +15,7 @@ public enum RESTServer {
         Application(
             responder: RESTResponder(ingestor: ingestor, configuration: configuration),
             server: .http1(configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: ingestor.limits.maxBodyBytes)],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
                 httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
             )),

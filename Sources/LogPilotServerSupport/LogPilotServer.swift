@@ -84,10 +84,17 @@ public enum LogPilotServer {
 
     private static func bootstrapObservability(binaryName: String, settings: LogPilotSettings) -> Logger {
         let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = level
-            return handler
+        switch settings.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in
+                JSONLogHandler(label: label, service: binaryName, logLevel: level)
+            }
         }
         var factory = PrometheusMetricsFactory(registry: metricsRegistry)
         let recordBuckets: [Double] = [1, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000]

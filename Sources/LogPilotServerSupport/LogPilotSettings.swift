@@ -19,6 +19,9 @@ public struct LogPilotSettings: Sendable {
     public var limits = IngestLimits()
     public var apiKeys = APIKeySet([])
     public var logLevel = Logger.Level.info
+    /// Log output format.
+    public enum LogFormat: String, Sendable { case text, json }
+    public var logFormat = LogFormat.text
     public var shutdownTimeoutSeconds = 25
     /// Settings read from the environment that this build accepts but does not use, for a startup warning.
     public var ignoredVariables: [String] = []
@@ -119,6 +122,12 @@ public struct LogPilotSettings: Sendable {
                 throw Invalid(key: "--log-level / LOGPILOT_LOG_LEVEL", reason: "unknown level '\(level)'")
             }
             settings.logLevel = parsed
+        }
+        if let format = try reader.string(options.logFormat, "LOGPILOT_LOG_FORMAT", flag: "--log-format") {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw Invalid(key: "--log-format / LOGPILOT_LOG_FORMAT", reason: "must be text or json (got '\(format)')")
+            }
+            settings.logFormat = parsed
         }
         settings.shutdownTimeoutSeconds = try reader.int(options.shutdownTimeoutSeconds, "LOGPILOT_SHUTDOWN_TIMEOUT_SECONDS", flag: "--shutdown-timeout-seconds", range: 1...3600) ?? settings.shutdownTimeoutSeconds
 

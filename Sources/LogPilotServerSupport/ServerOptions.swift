@@ -62,6 +62,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var apiKeysFile: String?
     @Option(help: "trace | debug | info | notice | warning | error | critical. (env LOGPILOT_LOG_LEVEL, default info)")
     public var logLevel: String?
+    @Option(help: "Log output: text (readable) | json (one JSON object per line). (env LOGPILOT_LOG_FORMAT, default text)")
+    public var logFormat: String?
     @Option(help: "Seconds a graceful shutdown may take before the process is cancelled. (env LOGPILOT_SHUTDOWN_TIMEOUT_SECONDS, default 25)")
     public var shutdownTimeoutSeconds: Int?
 }

@@ -261,6 +261,37 @@ struct StorageEngineTests {
         #expect(stored == Int64(acknowledged))
     }
 
+    @Test func aLockedDatabaseIsUnavailableThenRecovers() async throws {
+        let scratch = TemporaryDirectory()
+        try await withEngine({ $0.busyTimeoutMilliseconds = 100 }, at: scratch.path) { engine in
+            _ = try await engine.append([record()])
+            // Another process holding the write lock (e.g. an operator's sqlite3 shell).
+            let intruder = try SQLiteConnection(path: scratch.path + "/logpilot.db", readOnly: false)
+            try intruder.execute("BEGIN IMMEDIATE")
+            do {
+                _ = try await engine.append([record("c", "blocked")])
+                Issue.record("append must fail while another connection holds the write lock")
+            } catch {
+                let failure = try #require(error as? LogPilotError)
+                #expect(failure.code == .unavailable)
+                #expect(failure.message.contains("SQLITE_BUSY"))
+                #expect(failure.retryAfterSeconds != nil)
+            }
+            #expect(!engine.status.isWritable)
+            try intruder.execute("ROLLBACK")
+            intruder.close()
+            // The writer's probe (every 2 s while failing) restores writability without any request.
+            var recovered = false
+            for _ in 0..<50 where !recovered {
+                try await Task.sleep(for: .milliseconds(100))
+                recovered = engine.status.isWritable
+            }
+            #expect(recovered)
+            #expect(try await engine.append([record("c", "after")]).count == 1)
+            #expect(try await engine.count() == 2)
+        }
+    }
+
     @Test func notADatabaseFailsToStartWithSQLiteReason() async throws {
         let scratch = TemporaryDirectory()
         let path = scratch.path + "/logpilot.db"

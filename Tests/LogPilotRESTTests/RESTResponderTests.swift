@@ -116,9 +116,13 @@ struct RESTResponderTests {
                 #expect(response.status == .notFound)
                 #expect(errorBody(response)["errorCode"] as? String == "NOT_FOUND")
             }
-            try await client.execute(uri: "/api/logs/batch", method: .get) { response in
+            try await client.execute(uri: "/api/logs/batch", method: .delete) { response in
                 #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "POST")
+                #expect(response.headers[.allow] == "GET, HEAD, POST")
+            }
+            try await client.execute(uri: "/api/channels", method: .post) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD")
             }
             try await client.execute(uri: "/api/logs/batch", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "[]")) { response in
                 #expect(response.status == .unsupportedMediaType)

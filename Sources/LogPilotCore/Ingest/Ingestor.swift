@@ -92,6 +92,9 @@ public struct Ingestor: Sendable {
                     )
                 }
             }
+            if let timestamp = incoming.timestamp, !Self.timestampRange.contains(timestamp) {
+                throw LogPilotError.invalid(field("timestamp"), "must be between years 0001 and 9999")
+            }
             records.append(LogRecord(
                 timestamp: incoming.timestamp ?? now,
                 channel: channel,
@@ -102,6 +105,9 @@ public struct Ingestor: Sendable {
         }
         return records
     }
+
+    /// 0001-01-01T00:00:00Z ... 9999-12-31T23:59:59.999999Z in microseconds: what ISO-8601 can write back.
+    static let timestampRange: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
 
     /// Checks a read `limit` parameter against `maxReadLimit`.
     public func checkReadLimit(_ limit: Int, field: String = "limit") throws(LogPilotError) {

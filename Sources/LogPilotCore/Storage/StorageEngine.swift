@@ -166,16 +166,19 @@ public final class StorageEngine: Sendable {
 
     /// Queues a job; returns the error to answer with when the job is refused.
     private func enqueue(_ job: WriteJob, records: Int, bytes: Int) -> LogPilotError? {
-        let outcome: (WriteQueueStateMachine<WriteJob>.EnqueueDecision, Phase, Int, Int) = core.lock.withLock {
-            guard core.phase == .ready else { return (.closed, core.phase, 0, 0) }
+        let outcome: (WriteQueueStateMachine<WriteJob>.EnqueueDecision, Phase) = core.lock.withLock {
+            guard core.phase == .ready else { return (.closed, core.phase) }
             let decision = core.queue.enqueue(job, records: records, bytes: bytes)
-            if decision == .accepted { core.condition.signal() }
-            return (decision, core.phase, core.queue.queuedRecords, core.queue.queuedBytes)
+            if decision == .accepted {
+                core.condition.signal()
+                // Under the lock, so gauge updates land in queue order (the last one is the current depth).
+                metrics.queueRecords.record(core.queue.queuedRecords)
+                metrics.queueBytes.record(core.queue.queuedBytes)
+            }
+            return (decision, core.phase)
         }
         switch outcome.0 {
         case .accepted:
-            metrics.queueRecords.record(outcome.2)
-            metrics.queueBytes.record(outcome.3)
             return nil
         case .overloaded:
             return LogPilotError(
@@ -363,11 +366,9 @@ public final class StorageEngine: Sendable {
             let jobs = shouldProbe
                 ? []
                 : core.queue.takeBatch(maxRecords: configuration.maxCommitRecords, maxBytes: configuration.maxCommitBytes)
-            let queuedRecords = core.queue.queuedRecords
-            let queuedBytes = core.queue.queuedBytes
+            metrics.queueRecords.record(core.queue.queuedRecords)
+            metrics.queueBytes.record(core.queue.queuedBytes)
             core.condition.unlock()
-            metrics.queueRecords.record(queuedRecords)
-            metrics.queueBytes.record(queuedBytes)
 
             if jobs.isEmpty {
                 do {
