@@ -56,8 +56,10 @@ mkdir -p "$c_dir/include" "$(dirname "$swift_file")"
 # (a) C code. Rewrite proto3 `optional` fields for protoc-c 1.4.1 (see the header comment).
 mkdir -p "$work/cproto" "$work/raw"
 (cd proto && cp --parents "${protos[@]}" "$work/cproto/")
+ws='[[:space:]]'
+word='[A-Za-z0-9_.]+'
 for proto in "${protos[@]}"; do
-    sed -E -i 's/^([[:space:]]*)optional[[:space:]]+([A-Za-z0-9_.]+)[[:space:]]+([A-Za-z0-9_]+)[[:space:]]*=[[:space:]]*([0-9]+)[[:space:]]*;(.*)$/\1oneof \3_presence { \2 \3 = \4; }\5/' \
+    sed -E -i "s/^($ws*)optional$ws+($word)$ws+($word)$ws*=$ws*([0-9]+)$ws*;(.*)\$/\\1oneof \\3_presence { \\2 \\3 = \\4; }\\5/" \
         "$work/cproto/$proto"
     if grep -Eq '^[[:space:]]*optional[[:space:]]' "$work/cproto/$proto"; then
         echo "gen-proto.sh: $proto: an 'optional' field has a form the rewrite does not handle (one field per line)" >&2

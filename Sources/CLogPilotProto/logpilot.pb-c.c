@@ -751,6 +751,18 @@ static const ProtobufCFieldDescriptor logpilot__log_request__field_descriptors[6
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "storage",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logpilot__LogRequest, storage),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "timestamp",
     6,
     PROTOBUF_C_LABEL_NONE,
@@ -762,32 +774,18 @@ static const ProtobufCFieldDescriptor logpilot__log_request__field_descriptors[6
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
-  {
-    "storage",
-    15,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Logpilot__LogRequest, storage),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
 };
 static const unsigned logpilot__log_request__field_indices_by_name[] = {
   0,   /* field[0] = channel */
   1,   /* field[1] = level */
   2,   /* field[2] = message */
   3,   /* field[3] = meta */
-  5,   /* field[5] = storage */
-  4,   /* field[4] = timestamp */
+  4,   /* field[4] = storage */
+  5,   /* field[5] = timestamp */
 };
-static const ProtobufCIntRange logpilot__log_request__number_ranges[3 + 1] =
+static const ProtobufCIntRange logpilot__log_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 6, 4 },
-  { 15, 5 },
   { 0, 6 }
 };
 const ProtobufCMessageDescriptor logpilot__log_request__descriptor =
@@ -801,7 +799,7 @@ const ProtobufCMessageDescriptor logpilot__log_request__descriptor =
   6,
   logpilot__log_request__field_descriptors,
   logpilot__log_request__field_indices_by_name,
-  3,  logpilot__log_request__number_ranges,
+  1,  logpilot__log_request__number_ranges,
   (ProtobufCMessageInit) logpilot__log_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

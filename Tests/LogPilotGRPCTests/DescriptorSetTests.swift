@@ -5,18 +5,18 @@ import Testing
 /// about the protos: Java wire compatibility of logpilot.proto, and v1/v1alpha reflection wire identity.
 struct DescriptorSetTests {
     @Test func base64Decoder() {
-        #expect(Base64.decode("") == [])
-        #expect(Base64.decode("Zg==") == Array("f".utf8))
-        #expect(Base64.decode("Zm8=") == Array("fo".utf8))
-        #expect(Base64.decode("Zm9v") == Array("foo".utf8))
-        #expect(Base64.decode("+/+/") == [0xfb, 0xff, 0xbf])
-        #expect(Base64.decode("Zm9v!") == nil)
-        #expect(Base64.decode("Zg=a") == nil)
-        #expect(Base64.decode("Zg") == nil)
+        #expect(DescriptorSet.Base64.decode("") == [])
+        #expect(DescriptorSet.Base64.decode("Zg==") == Array("f".utf8))
+        #expect(DescriptorSet.Base64.decode("Zm8=") == Array("fo".utf8))
+        #expect(DescriptorSet.Base64.decode("Zm9v") == Array("foo".utf8))
+        #expect(DescriptorSet.Base64.decode("+/+/") == [0xfb, 0xff, 0xbf])
+        #expect(DescriptorSet.Base64.decode("Zm9v!") == nil)
+        #expect(DescriptorSet.Base64.decode("Zg=a") == nil)
+        #expect(DescriptorSet.Base64.decode("Zg") == nil)
     }
 
     @Test func wholeSetIsTheFilesInOrder() throws {
-        let set = try #require(Base64.decode(DescriptorSet.base64))
+        let set = try #require(DescriptorSet.Base64.decode(DescriptorSet.base64))
         var expected: [UInt8] = []
         for file in DescriptorSet.files {
             let bytes = try #require(DescriptorSet.serializedFiles[file.name])
@@ -250,7 +250,7 @@ enum Wire {
     }
 
     static func strings(_ bytes: [UInt8], _ number: UInt64) -> [String] {
-        fields(bytes).filter { $0.number == number }.compactMap { $0.payload.map { String(decoding: $0, as: UTF8.self) } }
+        submessages(bytes, number).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func submessages(_ bytes: [UInt8], _ number: UInt64) -> [[UInt8]] {

@@ -442,7 +442,9 @@ struct ProtobufCodecTests {
                 == "invalid UTF-8 in string field logpilot.LogRequest.message"
         )
         let badValue = field(4, field(1, Array("k".utf8)) + field(2, invalid))
-        #expect(message(badValue, LogRequestMessage.self) == "invalid UTF-8 in string field logpilot.LogRequest.meta.value")
+        #expect(
+            message(badValue, LogRequestMessage.self) == "invalid UTF-8 in string field logpilot.LogRequest.meta.value"
+        )
         let badKey = field(4, field(1, invalid) + field(2, Array("v".utf8)))
         #expect(message(badKey, LogRequestMessage.self) == "invalid UTF-8 in string field logpilot.LogRequest.meta.key")
 

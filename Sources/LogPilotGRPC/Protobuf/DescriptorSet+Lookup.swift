@@ -44,48 +44,50 @@ extension DescriptorSet {
     }
 }
 
-/// A standard-alphabet base64 decoder (padding required), so that the generated tables need no Foundation.
-enum Base64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        var values: [UInt8] = []
-        values.reserveCapacity(text.utf8.count)
-        var padding = 0
-        for character in text.utf8 {
-            let value: UInt8
-            switch character {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="):
-                padding += 1
-                continue
-            default:
-                return nil
+extension DescriptorSet {
+    /// A standard-alphabet base64 decoder (padding required), so that the generated tables need no Foundation.
+    enum Base64 {
+        static func decode(_ text: String) -> [UInt8]? {
+            var values: [UInt8] = []
+            values.reserveCapacity(text.utf8.count)
+            var padding = 0
+            for character in text.utf8 {
+                let value: UInt8
+                switch character {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
+                case UInt8(ascii: "+"): value = 62
+                case UInt8(ascii: "/"): value = 63
+                case UInt8(ascii: "="):
+                    padding += 1
+                    continue
+                default:
+                    return nil
+                }
+                guard padding == 0 else { return nil }  // data after padding
+                values.append(value)
             }
-            guard padding == 0 else { return nil }  // data after padding
-            values.append(value)
+            guard (values.count + padding) % 4 == 0, padding <= 2 else { return nil }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(values.count * 3 / 4)
+            var index = 0
+            while index + 4 <= values.count {
+                let (a, b, c, d) = (values[index], values[index + 1], values[index + 2], values[index + 3])
+                bytes.append(a << 2 | b >> 4)
+                bytes.append(b << 4 | c >> 2)
+                bytes.append(c << 6 | d)
+                index += 4
+            }
+            switch values.count - index {
+            case 0: break
+            case 2: bytes.append(values[index] << 2 | values[index + 1] >> 4)
+            case 3:
+                bytes.append(values[index] << 2 | values[index + 1] >> 4)
+                bytes.append(values[index + 1] << 4 | values[index + 2] >> 2)
+            default: return nil
+            }
+            return bytes
         }
-        guard (values.count + padding) % 4 == 0, padding <= 2 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.count * 3 / 4)
-        var index = 0
-        while index + 4 <= values.count {
-            let (a, b, c, d) = (values[index], values[index + 1], values[index + 2], values[index + 3])
-            bytes.append(a << 2 | b >> 4)
-            bytes.append(b << 4 | c >> 2)
-            bytes.append(c << 6 | d)
-            index += 4
-        }
-        switch values.count - index {
-        case 0: break
-        case 2: bytes.append(values[index] << 2 | values[index + 1] >> 4)
-        case 3:
-            bytes.append(values[index] << 2 | values[index + 1] >> 4)
-            bytes.append(values[index + 1] << 4 | values[index + 2] >> 2)
-        default: return nil
-        }
-        return bytes
     }
 }

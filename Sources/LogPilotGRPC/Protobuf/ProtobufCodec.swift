@@ -634,9 +634,10 @@ private enum CCodec {
 
     // MARK: logpilot: map<string, string> meta
 
-    static func readMeta(_ entries: UnsafePointer<UnsafeMutablePointer<Logpilot__LogRequest__MetaEntry>?>?, _ count: Int)
-        throws(InvalidUTF8) -> [String: String]
-    {
+    static func readMeta(
+        _ entries: UnsafePointer<UnsafeMutablePointer<Logpilot__LogRequest__MetaEntry>?>?,
+        _ count: Int
+    ) throws(InvalidUTF8) -> [String: String] {
         guard let entries, count > 0 else { return [:] }
         var meta: [String: String] = [:]
         meta.reserveCapacity(count)
@@ -648,9 +649,10 @@ private enum CCodec {
         return meta
     }
 
-    static func readMeta(_ entries: UnsafePointer<UnsafeMutablePointer<Logpilot__LogEntry__MetaEntry>?>?, _ count: Int)
-        throws(InvalidUTF8) -> [String: String]
-    {
+    static func readMeta(
+        _ entries: UnsafePointer<UnsafeMutablePointer<Logpilot__LogEntry__MetaEntry>?>?,
+        _ count: Int
+    ) throws(InvalidUTF8) -> [String: String] {
         guard let entries, count > 0 else { return [:] }
         var meta: [String: String] = [:]
         meta.reserveCapacity(count)
@@ -702,7 +704,11 @@ private enum CCodec {
         )
     }
 
-    static func write(_ v: SendLogsRequestMessage, _ c: UnsafeMutablePointer<Logpilot__SendLogsRequest>, _ arena: Arena) {
+    static func write(
+        _ v: SendLogsRequestMessage,
+        _ c: UnsafeMutablePointer<Logpilot__SendLogsRequest>,
+        _ arena: Arena
+    ) {
         c.pointee.n_log_requests = v.logRequests.count
         c.pointee.log_requests = arena.messages(v.logRequests, logpilot__log_request__init, write)
     }
@@ -724,7 +730,11 @@ private enum CCodec {
         )
     }
 
-    static func write(_ v: ListLogsRequestMessage, _ c: UnsafeMutablePointer<Logpilot__ListLogsRequest>, _ arena: Arena) {
+    static func write(
+        _ v: ListLogsRequestMessage,
+        _ c: UnsafeMutablePointer<Logpilot__ListLogsRequest>,
+        _ arena: Arena
+    ) {
         c.pointee.storage = arena.cString(v.storage)
         c.pointee.channel = arena.cString(v.channel)
         c.pointee.level = arena.cString(v.level)
@@ -741,7 +751,8 @@ private enum CCodec {
 
     static func read(_ c: UnsafePointer<Logpilot__FetchLogsRequest>) throws(InvalidUTF8) -> FetchLogsRequestMessage {
         let m = c.pointee
-        let hasAutoCommit = m.auto_commit_presence_case == LOGPILOT__FETCH_LOGS_REQUEST__AUTO_COMMIT_PRESENCE_AUTO_COMMIT
+        let hasAutoCommit =
+            m.auto_commit_presence_case == LOGPILOT__FETCH_LOGS_REQUEST__AUTO_COMMIT_PRESENCE_AUTO_COMMIT
         return FetchLogsRequestMessage(
             since: try string(m.since, "since"),
             channel: try string(m.channel, "channel"),
@@ -752,7 +763,11 @@ private enum CCodec {
         )
     }
 
-    static func write(_ v: FetchLogsRequestMessage, _ c: UnsafeMutablePointer<Logpilot__FetchLogsRequest>, _ arena: Arena) {
+    static func write(
+        _ v: FetchLogsRequestMessage,
+        _ c: UnsafeMutablePointer<Logpilot__FetchLogsRequest>,
+        _ arena: Arena
+    ) {
         c.pointee.since = arena.cString(v.since)
         c.pointee.channel = arena.cString(v.channel)
         c.pointee.limit = v.limit
@@ -1038,7 +1053,8 @@ private enum CCodec {
                 GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_ALL_EXTENSION_NUMBERS_OF_TYPE
             c.pointee.all_extension_numbers_of_type = arena.cString(type)
         case .listServices(let content):
-            c.pointee.message_request_case = GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES
+            c.pointee.message_request_case =
+                GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES
             c.pointee.list_services = arena.cString(content)
         case nil:
             break
