@@ -30,6 +30,17 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+        // protoc-c output, committed; regenerate with scripts/gen-proto.sh (a test fails when it drifts).
+        .target(
+            name: "CLogPilotProto",
+            dependencies: ["CProtobufC"]
+        ),
+
         // MARK: - Libraries
         .target(
             name: "LogPilotCore",
@@ -50,6 +61,10 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
+        ),
+        .target(
+            name: "LogPilotGRPC",
+            dependencies: ["LogPilotCore", "CLogPilotProto", "CProtobufC"]
         ),
         .target(
             name: "LogPilotManagement",
@@ -95,6 +110,10 @@ let package = Package(
         .testTarget(
             name: "LogPilotCoreTests",
             dependencies: ["LogPilotCore", "CSQLite"]
+        ),
+        .testTarget(
+            name: "LogPilotGRPCTests",
+            dependencies: ["LogPilotGRPC"]
         ),
         .testTarget(
             name: "LogPilotRESTTests",

@@ -43,8 +43,10 @@ TEMPLATES = [
 ]
 PAD = "abcdefghijklmnopqrstuvwxyz" * 6
 MESSAGE_LEN = 150
-TS_BASE = int(time.time()) - 60
 ACCEPTED_RE = re.compile(rb'"accepted"\s*:\s*(\d+)')
+
+
+TS_MARK = "\x00TS\x00"  # placeholder for the per-request timestamp
 
 
 def make_record(seq: int, timestamps: bool) -> dict:
@@ -59,22 +61,39 @@ def make_record(seq: int, timestamps: bool) -> dict:
                  "user": f"u{seq % 50000:05d}", "dc": "eu-1"},
     }
     if timestamps:
-        # within the hour before the run: never in the future, never old enough for retention
-        t = time.gmtime(TS_BASE - seq % 3600)
-        rec["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03dZ" % (seq % 1000)
+        rec["timestamp"] = TS_MARK
     return rec
 
 
-def build_requests(host: str, path: str, batch: int, bodies: int, timestamps: bool) -> list[bytes]:
+def now_iso8601() -> bytes:
+    """The current UTC time, always 24 bytes: 2026-11-23T10:00:00.123Z"""
+    t = time.time()
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)).encode()
+
+
+class Body:
+    """A request whose records all get the time it is sent as their timestamp (like a shipper flushing a
+    batch), so the ts index grows at its end as with the SQLite ceiling's ts = now."""
+
+    def __init__(self, host: str, path: str, records: list[dict]) -> None:
+        text = json.dumps(records, separators=(",", ":")).encode()
+        self.parts = text.split(json.dumps(TS_MARK).encode()[1:-1])
+        length = len(text) + (len(self.parts) - 1) * (24 - len(json.dumps(TS_MARK)[1:-1]))
+        self.head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {length}\r\nConnection: keep-alive\r\n\r\n").encode()
+
+    def render(self) -> bytes:
+        if len(self.parts) == 1:
+            return self.head + self.parts[0]
+        return self.head + now_iso8601().join(self.parts)
+
+
+def build_requests(host: str, path: str, batch: int, bodies: int, timestamps: bool) -> list[Body]:
     out = []
     seq = 500_000_000  # distinct from the wrk script's sequence numbers
     for _ in range(bodies):
-        recs = [make_record(seq + i, timestamps) for i in range(batch)]
+        out.append(Body(host, path, [make_record(seq + i, timestamps) for i in range(batch)]))
         seq += batch
-        body = json.dumps(recs, separators=(",", ":")).encode()
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n").encode()
-        out.append(head + body)
     return out
 
 
@@ -120,7 +139,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, st
     return status, headers, body
 
 
-async def worker(host: str, port: int, requests: list[bytes], index: int, batch: int,
+async def worker(host: str, port: int, requests: list[Body], index: int, batch: int,
                  queue: asyncio.Queue, stats: Stats, timeout: float) -> None:
     reader = writer = None
     i = index
@@ -131,7 +150,7 @@ async def worker(host: str, port: int, requests: list[bytes], index: int, batch:
         try:
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
-            req = requests[i % len(requests)]
+            req = requests[i % len(requests)].render()
             i += 1
             sent_at = time.monotonic()
             stats.sent += 1
@@ -192,7 +211,7 @@ async def main() -> int:
     host, port, path = u.hostname or "127.0.0.1", u.port or 80, u.path or "/api/logs/batch"
     requests = build_requests(f"{host}:{port}", path, a.batch, a.bodies, not a.no_timestamps)
     print(f"loadgen: rate={a.rate:g} req/s batch={a.batch} connections={a.connections} "
-          f"duration={a.duration:g}s body_bytes~{len(requests[0])}", file=sys.stderr)
+          f"duration={a.duration:g}s body_bytes~{len(requests[0].render())}", file=sys.stderr)
 
     stats = Stats()
     queue: asyncio.Queue = asyncio.Queue()

@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--synchronous FULL|NORMAL] [--duration SECONDS] [--quick] [--no-build]
 #                [--binary PATH] [--grace SECONDS] [--batches "100 1000"] [--connections "16 64"]
-#                [--latency-connections N] [--keep]
+#                [--latency-connections N] [--no-timestamps] [--keep]
 #
 # See bench/README.md for what is measured and how to read the table.
 # Everything runs on 127.0.0.1 and stops by itself; every server started here is
@@ -25,6 +25,7 @@ LATENCY_CONNECTIONS=16
 WRK_THREADS=2
 KEEP=0
 QUICK=0
+TIMESTAMPS=1
 DURATION_SET=0
 GRACE_SET=0
 
@@ -42,6 +43,8 @@ Options:
   --batches "LIST"           records per request (default "100 1000")
   --connections "LIST"       wrk connections (default "16 64")
   --latency-connections N    connections for the fixed-rate latency runs (default 16)
+  --no-timestamps            send records without "timestamp" (default: each request carries
+                             the time it is sent, like a log shipper flushing a batch)
   --keep                     keep the temporary directory (databases, server logs)
 EOF
 }
@@ -63,6 +66,7 @@ while (($#)); do
         --connections) [[ $# -ge 2 ]] || die "--connections needs a value"; CONNECTIONS=$2; shift 2 ;;
         --latency-connections) [[ $# -ge 2 ]] || die "--latency-connections needs a value"; LATENCY_CONNECTIONS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --no-timestamps) TIMESTAMPS=0; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -305,12 +309,14 @@ run_scenario() {
 
     if [[ $kind == wrk ]]; then
         log "$name: wrk -t$WRK_THREADS -c$conns, batch $batch, ${DURATION}s + ${GRACE}s grace"
-        BATCH=$batch WINDOW=$DURATION wrk -t"$WRK_THREADS" -c"$conns" -d"$((DURATION + GRACE))s" --timeout 30s \
+        BATCH=$batch WINDOW=$DURATION TIMESTAMPS=$TIMESTAMPS wrk -t"$WRK_THREADS" -c"$conns" -d"$((DURATION + GRACE))s" --timeout 30s \
             -s "$BENCH_DIR/wrk/batch.lua" "http://127.0.0.1:$HTTP_PORT" >"$out" 2>&1 &
     else
         log "$name: loadgen $rate req/s, $conns connections, batch $batch, ${DURATION}s"
+        local ts_flag=()
+        ((TIMESTAMPS)) || ts_flag=(--no-timestamps)
         python3 "$BENCH_DIR/loadgen.py" --url "http://127.0.0.1:$HTTP_PORT/api/logs/batch" --rate "$rate" \
-            --connections "$conns" --duration "$DURATION" --grace "$GRACE" --batch "$batch" >"$out" 2>&1 &
+            --connections "$conns" --duration "$DURATION" --grace "$GRACE" --batch "$batch" "${ts_flag[@]}" >"$out" 2>&1 &
     fi
     LOAD_PID=$!
     local load_rc=0
@@ -505,6 +511,7 @@ DIRTY=$(git -C "$REPO_DIR" status --porcelain 2>/dev/null | head -c1 | wc -c)
     echo "# LogPilot ingest benchmark — $STAMP"
     echo
     echo "- commit: $COMMIT; binary: \`${BINARY#"$REPO_DIR"/}\`"
+    echo "- records: 150-byte message, ~60-byte meta, 8 channels, $( ((TIMESTAMPS)) && echo 'timestamp = send time' || echo 'no timestamp (server time)'); ceiling: ts = now"
     echo "- synchronous=$SYNCHRONOUS, journal_mode=WAL; ${DURATION}s per scenario (+${GRACE}s grace for in-flight requests); wrk -t$WRK_THREADS --timeout 30s"
     echo "- machine: $(nproc) cores, $(uname -sr), SQLite $(sqlite3 --version | cut -d' ' -f1), data on $FS_TYPE ($TMP_BASE); load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     ((QUICK)) && echo "- **quick run**: too short for conclusions"

@@ -108,10 +108,12 @@ public struct RESTResponder: HTTPResponder {
     ) async throws -> Response {
         switch (route, method) {
         case (.logs, .post):
+            try engine.checkAdmission()
             let body = try await readJSONBody(request)
             let record = try decodeSingle(body)
             return try await ingest([record], single: true)
         case (.batch, .post):
+            try engine.checkAdmission()
             let body = try await readJSONBody(request)
             return try await ingest(try decodeBatch(body), single: false)
         case (.logs, .get):

@@ -24,9 +24,9 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var sqliteReaders: Int?
     @Option(help: "Milliseconds to wait on a locked database. (env LOGPILOT_SQLITE_BUSY_TIMEOUT_MS, default 5000)")
     public var sqliteBusyTimeoutMs: Int?
-    @Option(help: "Records waiting for the writer before clients get 429. (env LOGPILOT_QUEUE_MAX_RECORDS, default 50000)")
+    @Option(help: "Records waiting for the writer before clients get 429. (env LOGPILOT_QUEUE_MAX_RECORDS, default 10000)")
     public var queueMaxRecords: Int?
-    @Option(help: "Bytes waiting for the writer before clients get 429. (env LOGPILOT_QUEUE_MAX_BYTES, default 33554432)")
+    @Option(help: "Bytes waiting for the writer before clients get 429. (env LOGPILOT_QUEUE_MAX_BYTES, default 8388608)")
     public var queueMaxBytes: Int?
     @Option(help: "Records per transaction, at most. (env LOGPILOT_COMMIT_MAX_RECORDS, default 10000)")
     public var commitMaxRecords: Int?

@@ -77,4 +77,27 @@ struct WriteQueueStateMachineTests {
         #expect(taken == expected)
         #expect(queue.queuedRecords == 0)
     }
+
+    /// A job the test can watch being released.
+    final class TrackedJob {
+        let onRelease: () -> Void
+        init(onRelease: @escaping () -> Void) { self.onRelease = onRelease }
+        deinit { onRelease() }
+    }
+
+    @Test func takenJobsAreReleasedAtOnceEvenWhenTheQueueNeverEmpties() {
+        var released = 0
+        var queue = WriteQueueStateMachine<TrackedJob>(limits: .init(maxRecords: 1_000_000, maxBytes: 1 << 40, maxJobs: 1 << 20))
+        // The writer always finds more queued than it takes, so the queue never drains completely.
+        for _ in 0..<3 { _ = queue.enqueue(TrackedJob { released += 1 }, records: 10, bytes: 10) }
+        for _ in 0..<500 {
+            for _ in 0..<2 { _ = queue.enqueue(TrackedJob { released += 1 }, records: 10, bytes: 10) }
+            var batch = queue.takeBatch(maxRecords: 20, maxBytes: 1 << 30)
+            #expect(batch.count == 2)
+            batch.removeAll()
+        }
+        // Every taken job is gone; only the 3 still queued remain alive.
+        #expect(released == 1_000)
+        #expect(queue.queuedJobs == 3)
+    }
 }

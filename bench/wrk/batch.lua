@@ -2,7 +2,8 @@
 --
 --   BATCH=1000 WINDOW=20 wrk -t2 -c16 -d30s --timeout 30s -s bench/wrk/batch.lua http://127.0.0.1:8080
 --
--- Settings come from environment variables, or from script arguments after
+-- Bodies are built once per thread in init(); only the timestamps are filled
+-- in per request. Settings come from environment variables, or from script arguments after
 -- `--` (e.g. `-- batch=100 window=20`); arguments win:
 --   BATCH      records per request body (default 100)
 --   BODIES     distinct bodies built per thread in init() (default 16)
@@ -12,7 +13,9 @@
 --              a grace period and every request gets its answer before wrk
 --              stops. That is what lets the runner compare the database row
 --              count with the acknowledged records exactly. Unset = plain wrk.
---   TIMESTAMPS 1 (default) to send a "timestamp" per record, 0 to omit it
+--   TIMESTAMPS 1 (default): every record gets a "timestamp", the wall-clock
+--              time the request is built (same for the whole batch); 0: none
+--              (the server stamps the receipt time)
 --   API_PATH   default /api/logs/batch
 --
 -- done() prints one machine-readable line starting with "RESULT ".
@@ -24,11 +27,18 @@ ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } lp_timespec;
   int clock_gettime(int clk_id, lp_timespec *tp);
 ]]
-local CLOCK_MONOTONIC = 1
+local CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
 local ts_buf = ffi.new("lp_timespec")
 local function now_s()
   ffi.C.clock_gettime(CLOCK_MONOTONIC, ts_buf)
   return tonumber(ts_buf.tv_sec) + tonumber(ts_buf.tv_nsec) / 1e9
+end
+
+-- "2026-11-23T10:00:00.123Z" for the current UTC time (always 24 bytes)
+local function now_iso8601()
+  ffi.C.clock_gettime(CLOCK_REALTIME, ts_buf)
+  local sec = tonumber(ts_buf.tv_sec)
+  return os.date("!%Y-%m-%dT%H:%M:%S", sec) .. string.format(".%03dZ", math.floor(tonumber(ts_buf.tv_nsec) / 1e6))
 end
 
 local function setting(args, name, default)
@@ -69,8 +79,8 @@ local TEMPLATES = {
 local MESSAGE_LEN = 150
 local PAD = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
 
-local batch, window, timestamps, requests, n_requests
-local ts_base = os.time() - 60
+local batch, window, timestamps, n_requests
+local heads, parts = {}, {} -- per body: the HTTP head, and the body split where the timestamps go
 local cursor = 0
 local t0, deadline
 
@@ -86,20 +96,17 @@ other_example = ""   -- first unexpected response, for the report
 accepted_mismatch = 0 -- 201s whose "accepted" was not BATCH
 window_s = 0
 
+-- One record as two strings: the text before the timestamp value and after
+-- it (or the whole record and "" without timestamps).
 local function make_record(seq)
   local msg = string.format(TEMPLATES[seq % #TEMPLATES + 1], seq)
   if #msg < MESSAGE_LEN then msg = msg .. " " .. PAD:sub(1, MESSAGE_LEN - #msg - 1) end
   local meta = string.format('{"host":"web-%02d","req":"%08x","user":"u%05d","dc":"eu-1"}',
     seq % 12, (seq * 2654435761) % 4294967296, seq % 50000)
-  local ts = ""
-  if timestamps then
-    -- within the hour before the run: never in the future, never old enough
-    -- for the server's retention to delete it during the run
-    ts = string.format(',"timestamp":"%s.%03dZ"',
-      os.date("!%Y-%m-%dT%H:%M:%S", ts_base - seq % 3600), seq % 1000)
-  end
-  return string.format('{"channel":"%s","level":"%s","message":"%s","meta":%s%s}',
-    CHANNELS[seq % #CHANNELS + 1], LEVELS[seq % #LEVELS + 1], msg, meta, ts)
+  local rec = string.format('{"channel":"%s","level":"%s","message":"%s","meta":%s',
+    CHANNELS[seq % #CHANNELS + 1], LEVELS[seq % #LEVELS + 1], msg, meta)
+  if timestamps then return rec .. ',"timestamp":"', '"}' end
+  return rec .. "}", ""
 end
 
 function init(args)
@@ -109,23 +116,44 @@ function init(args)
   timestamps = setting(args, "timestamps", "1") ~= "0"
   local path = setting(args, "api_path", "/api/logs/batch")
   local tid = id or 1
+  local ts_len = #now_iso8601()
 
-  requests = {}
   local seq = (tid - 1) * 100000000
   for b = 1, bodies do
-    local recs = {}
+    -- parts[b] = { "[" .. pre1, suf1 .. "," .. pre2, ..., sufN .. "]" }: the body is
+    -- table.concat(parts[b], timestamp), so every request carries the time it
+    -- was sent (like a shipper flushing a batch), and the ts index grows at
+    -- its end as with the SQLite ceiling's ts = now.
+    local p = {}
+    local pending = "["
     for i = 1, batch do
-      recs[i] = make_record(seq)
+      local pre, suf = make_record(seq)
       seq = seq + 1
+      if timestamps then
+        p[#p + 1] = pending .. pre
+        pending = suf
+      else
+        pending = pending .. pre
+      end
+      if i < batch then pending = pending .. "," end
     end
-    local body = "[" .. table.concat(recs, ",") .. "]"
-    requests[b] = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
+    p[#p + 1] = pending .. "]"
+    parts[b] = p
+    local sample = table.concat(p, string.rep("0", ts_len))
+    local req = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, sample)
+    heads[b] = req:sub(1, #req - #sample)
   end
-  n_requests = #requests
+  n_requests = bodies
   if tid == 1 then
-    io.stderr:write(string.format("batch.lua: batch=%d bodies/thread=%d body_bytes~%d window=%ss\n",
-      batch, bodies, #requests[1], tostring(window)))
+    io.stderr:write(string.format("batch.lua: batch=%d bodies/thread=%d body_bytes~%d timestamps=%s window=%ss\n",
+      batch, bodies, #heads[1] + #table.concat(parts[1], string.rep("0", ts_len)),
+      timestamps and "now" or "none", tostring(window)))
   end
+end
+
+local function build(i)
+  if #parts[i] == 1 then return heads[i] .. parts[i][1] end
+  return heads[i] .. table.concat(parts[i], now_iso8601())
 end
 
 local verified = false
@@ -135,7 +163,7 @@ function request()
   -- pipelined requests (script_verify_request); that one is never sent.
   if id == 1 and not verified then
     verified = true
-    return requests[1]
+    return build(1)
   end
   local now = now_s()
   if not t0 then
@@ -144,7 +172,7 @@ function request()
   end
   issued = issued + 1
   cursor = cursor % n_requests + 1
-  return requests[cursor]
+  return build(cursor)
 end
 
 -- Called by wrk before each request is built: 0 inside the window (or without

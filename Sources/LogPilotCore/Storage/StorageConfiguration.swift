@@ -38,8 +38,8 @@ public struct StorageConfiguration: Sendable, Equatable {
     public init(
         path: String = "./data/logpilot.db",
         synchronous: Synchronous = .full,
-        maxQueuedRecords: Int = 50_000,
-        maxQueuedBytes: Int = 32 * 1024 * 1024,
+        maxQueuedRecords: Int = 10_000,
+        maxQueuedBytes: Int = 8 * 1024 * 1024,
         maxCommitRecords: Int = 10_000,
         maxCommitBytes: Int = 8 * 1024 * 1024,
         readerCount: Int = 4,

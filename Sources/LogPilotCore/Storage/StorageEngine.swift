@@ -53,9 +53,10 @@ public final class StorageEngine: Sendable {
     public func start() async throws(LogPilotError) {
         let result: Result<Void, LogPilotError> = await withCheckedContinuation { continuation in
             let thread = Thread { [self] in
+                // Named from inside: on Linux a name set before start() does not reach the OS thread.
+                Thread.current.name = "logpilot-writer"
                 self.writerMain(startup: continuation)
             }
-            thread.name = "logpilot-writer"
             thread.start()
         }
         try result.get()
@@ -115,6 +116,19 @@ public final class StorageEngine: Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// Refuses work early, before a front reads and decodes a request body, when the queue is nearly full (90 %);
+    /// an overloaded server then spends almost nothing on requests it would refuse anyway.
+    public func checkAdmission() throws(LogPilotError) {
+        let (records, bytes) = core.lock.withLock { (core.queue.queuedRecords, core.queue.queuedBytes) }
+        if records * 10 >= configuration.maxQueuedRecords * 9 || bytes * 10 >= configuration.maxQueuedBytes * 9 {
+            throw LogPilotError(
+                code: .overloaded,
+                message: "the write queue is full (\(records) records, \(bytes) bytes queued); retry later",
+                retryAfterSeconds: core.lock.withLock { core.retryAfterSeconds() }
+            )
+        }
     }
 
     /// Consumer fetch: records after the consumer's offset, ascending. With `autoCommit` the offset moves to the

@@ -26,7 +26,9 @@ struct WriteQueueStateMachine<Job> {
     }
 
     let limits: Limits
-    private var entries: [Entry] = []
+    /// Queued entries from `head` on; taken slots are set to nil at once so that a committed job (and the records
+    /// it holds) is released immediately, not when the array is next compacted.
+    private var entries: [Entry?] = []
     private var head = 0
     private(set) var queuedRecords = 0
     private(set) var queuedBytes = 0
@@ -62,12 +64,12 @@ struct WriteQueueStateMachine<Job> {
         var batch: [Job] = []
         var records = 0
         var bytes = 0
-        while head < entries.count {
-            let entry = entries[head]
+        while head < entries.count, let entry = entries[head] {
             if !batch.isEmpty, records + entry.records > maxRecords || bytes + entry.bytes > maxBytes { break }
             batch.append(entry.job)
             records += entry.records
             bytes += entry.bytes
+            entries[head] = nil
             head += 1
         }
         queuedRecords -= records
@@ -76,7 +78,7 @@ struct WriteQueueStateMachine<Job> {
         if head == entries.count {
             entries.removeAll(keepingCapacity: entries.capacity <= 4096)
             head = 0
-        } else if head > 1024, head * 2 > entries.count {
+        } else if head > 64, head * 2 > entries.count {
             entries.removeFirst(head)
             head = 0
         }
