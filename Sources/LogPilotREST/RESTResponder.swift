@@ -14,11 +14,13 @@ public struct RESTResponder: HTTPResponder {
     let ingestor: Ingestor
     let configuration: RESTConfiguration
     let decoder: LogBatchJSONDecoder
+    let bodyBudget: IngestBodyBudget
 
     public init(ingestor: Ingestor, configuration: RESTConfiguration) {
         self.ingestor = ingestor
         self.configuration = configuration
         self.decoder = LogBatchJSONDecoder(maxRecords: ingestor.limits.maxBatchRecords)
+        self.bodyBudget = IngestBodyBudget(capacity: max(configuration.maxInflightBodyBytes, 1))
     }
 
     var engine: StorageEngine { ingestor.engine }
@@ -108,14 +110,9 @@ public struct RESTResponder: HTTPResponder {
     ) async throws -> Response {
         switch (route, method) {
         case (.logs, .post):
-            try engine.checkAdmission()
-            let body = try await readJSONBody(request)
-            let record = try decodeSingle(body)
-            return try await ingest([record], single: true)
+            return try await ingestBody(request, single: true)
         case (.batch, .post):
-            try engine.checkAdmission()
-            let body = try await readJSONBody(request)
-            return try await ingest(try decodeBatch(body), single: false)
+            return try await ingestBody(request, single: false)
         case (.logs, .get):
             return try await search(request)
         case (.channel(let channel), .get):
@@ -173,6 +170,34 @@ public struct RESTResponder: HTTPResponder {
     }
 
     // MARK: Writes
+
+    /// Admission, then body → records → commit. The body buffer is released before waiting for the commit, and the
+    /// bytes held while receiving and decoding are bounded by `bodyBudget`.
+    private func ingestBody(_ request: Request, single: Bool) async throws -> Response {
+        try engine.checkAdmission()
+        let declared = request.headers[.contentLength].flatMap { Int($0) } ?? limits.maxBodyBytes
+        guard let reserved = bodyBudget.reserve(min(declared, limits.maxBodyBytes)) else {
+            throw LogPilotError(
+                code: .overloaded,
+                message: "too many ingest requests are being received at once; retry later",
+                retryAfterSeconds: 1
+            )
+        }
+        let records: [IncomingLogRecord]
+        do {
+            records = try await decodedRecords(request, single: single)
+        } catch {
+            bodyBudget.release(reserved)
+            throw error
+        }
+        bodyBudget.release(reserved)
+        return try await ingest(records, single: single)
+    }
+
+    private func decodedRecords(_ request: Request, single: Bool) async throws -> [IncomingLogRecord] {
+        let body = try await readJSONBody(request)
+        return single ? [try decodeSingle(body)] : try decodeBatch(body)
+    }
 
     private func ingest(_ records: [IncomingLogRecord], single: Bool) async throws -> Response {
         let result = try await ingestor.ingest(records, protocol: .rest, single: single)

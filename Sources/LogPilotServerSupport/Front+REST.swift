@@ -9,7 +9,8 @@ extension Front {
             configuration: RESTConfiguration(
                 host: context.settings.host,
                 port: context.settings.httpPort,
-                apiKeys: context.settings.apiKeys
+                apiKeys: context.settings.apiKeys,
+                maxInflightBodyBytes: context.settings.maxInflightBodyBytes
             ),
             logger: context.logger,
             onServerRunning: { port in context.logger.info("REST listening", metadata: ["port": "\(port)"]) }

@@ -18,6 +18,8 @@ public struct LogPilotSettings: Sendable {
     public var storage = StorageConfiguration()
     public var limits = IngestLimits()
     public var apiKeys = APIKeySet([])
+    /// REST: body bytes of ingest requests being received and decoded at once.
+    public var maxInflightBodyBytes = 8 * 1024 * 1024
     public var logLevel = Logger.Level.info
     /// Log output format.
     public enum LogFormat: String, Sendable { case text, json }
@@ -87,6 +89,7 @@ public struct LogPilotSettings: Sendable {
         settings.storage.retentionIntervalSeconds = try reader.int(options.retentionIntervalSeconds, "LOGPILOT_RETENTION_INTERVAL_SECONDS", flag: "--retention-interval-seconds", range: 1...86_400) ?? settings.storage.retentionIntervalSeconds
 
         settings.limits.maxBodyBytes = try reader.int(options.maxBodyBytes, "LOGPILOT_MAX_BODY_BYTES", flag: "--max-body-bytes", range: 1024...(1 << 30)) ?? settings.limits.maxBodyBytes
+        settings.maxInflightBodyBytes = try reader.int(options.maxInflightBodyBytes, "LOGPILOT_MAX_INFLIGHT_BODY_BYTES", flag: "--max-inflight-body-bytes", range: 65_536...(4 << 30)) ?? settings.maxInflightBodyBytes
         settings.limits.maxBatchRecords = try reader.int(options.maxBatchRecords, "LOGPILOT_MAX_BATCH_RECORDS", flag: "--max-batch-records", range: 1...1_000_000) ?? settings.limits.maxBatchRecords
         settings.limits.maxMessageBytes = try reader.int(options.maxMessageBytes, "LOGPILOT_MAX_MESSAGE_BYTES", flag: "--max-message-bytes", range: 1...(16 << 20)) ?? settings.limits.maxMessageBytes
         settings.limits.maxMetaBytes = try reader.int(options.maxMetaBytes, "LOGPILOT_MAX_META_BYTES", flag: "--max-meta-bytes", range: 2...(16 << 20)) ?? settings.limits.maxMetaBytes

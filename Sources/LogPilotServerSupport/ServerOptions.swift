@@ -42,6 +42,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
     // MARK: Limits
     @Option(help: "Request body bytes, after gzip. (env LOGPILOT_MAX_BODY_BYTES, default 10485760)")
     public var maxBodyBytes: Int?
+    @Option(help: "Body bytes of ingest requests received and decoded at once; beyond it, 429. (env LOGPILOT_MAX_INFLIGHT_BODY_BYTES, default 8388608)")
+    public var maxInflightBodyBytes: Int?
     @Option(help: "Records per batch. (env LOGPILOT_MAX_BATCH_RECORDS, default 10000)")
     public var maxBatchRecords: Int?
     @Option(help: "Bytes per message. (env LOGPILOT_MAX_MESSAGE_BYTES, default 65536)")
