@@ -358,6 +358,10 @@ public final class StorageEngine: Sendable {
 
     private func writerLoop(_ writer: StorageWriter) {
         let probeInterval: TimeInterval = 2
+        let maxPageCount: Int64? =
+            configuration.maxDatabaseBytes > 0
+            ? (try? writer.db.scalarInt64("PRAGMA max_page_count")) ?? nil
+            : nil
         while true {
             core.condition.lock()
             var shouldProbe = false
@@ -386,7 +390,7 @@ public final class StorageEngine: Sendable {
 
             if jobs.isEmpty {
                 do {
-                    try writer.probe()
+                    try writer.probe(maxPageCount: maxPageCount)
                     markWriteSucceeded(records: 0, duration: .zero)
                     logger.info("storage is writable again", metadata: ["storage.path": "\(configuration.path)"])
                 } catch {

@@ -182,8 +182,22 @@ final class StorageWriter {
         return TransactionReport(records: recordCount, deleted: deletedCount, error: nil)
     }
 
-    /// A tiny write transaction used to find out whether the database is writable again after a failure.
-    func probe() throws(SQLiteError) {
+    /// A tiny write transaction used to find out whether the database is writable again after a failure. With a
+    /// size cap (`max_page_count`) it also requires some room below the cap: the probe itself only appends to the WAL,
+    /// so it would succeed while every insert still fails with SQLITE_FULL.
+    func probe(maxPageCount: Int64?) throws(SQLiteError) {
+        if let maxPageCount {
+            let pages = try db.scalarInt64("PRAGMA page_count") ?? 0
+            let free = try db.scalarInt64("PRAGMA freelist_count") ?? 0
+            if free < 64 && pages + 64 > maxPageCount {
+                throw SQLiteError(
+                    resultCode: SQLiteError.full,
+                    extendedResultCode: SQLiteError.full,
+                    message: "database or disk is full (at the configured size cap)",
+                    context: "probe"
+                )
+            }
+        }
         do {
             try begin.step()
             begin.reset()
