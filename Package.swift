@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "logpilot-all", targets: ["LogPilotAll"]),
         .executable(name: "logpilot-rest", targets: ["LogPilotRESTServer"]),
+        .executable(name: "logpilot-grpc", targets: ["LogPilotGRPCServer"]),
         .library(name: "LogPilotCore", targets: ["LogPilotCore"]),
     ],
     dependencies: [
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // MARK: - C libraries (one small system-library target each)
@@ -30,6 +32,11 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
         .systemLibrary(
             name: "CProtobufC",
             pkgConfig: "libprotobuf-c",
@@ -64,7 +71,19 @@ let package = Package(
         ),
         .target(
             name: "LogPilotGRPC",
-            dependencies: ["LogPilotCore", "CLogPilotProto", "CProtobufC"]
+            dependencies: [
+                "LogPilotCore", "CLogPilotProto", "CProtobufC", "CNGHTTP2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        .target(
+            name: "LogPilotGRPCFront",
+            dependencies: ["LogPilotCore", "LogPilotGRPC", "LogPilotServerSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "LogPilotManagement",
@@ -94,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "LogPilotAll",
             dependencies: [
-                "LogPilotCore", "LogPilotREST", "LogPilotServerSupport",
+                "LogPilotCore", "LogPilotREST", "LogPilotServerSupport", "LogPilotGRPCFront",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +125,14 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "LogPilotGRPCServer",
+            dependencies: [
+                "LogPilotCore", "LogPilotGRPCFront", "LogPilotServerSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         // MARK: - Tests
         .testTarget(
             name: "LogPilotCoreTests",
@@ -113,7 +140,16 @@ let package = Package(
         ),
         .testTarget(
             name: "LogPilotGRPCTests",
-            dependencies: ["LogPilotGRPC"]
+            dependencies: [
+                "LogPilotGRPC", "LogPilotCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ]
         ),
         .testTarget(
             name: "LogPilotRESTTests",

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# LogPilot ingest benchmark: REST batch ingest vs. a plain-SQLite ceiling.
+# LogPilot ingest benchmark: REST batch ingest (and, with --grpc, gRPC ingest) vs. a plain-SQLite ceiling.
 #
 #   bench/run.sh [--synchronous FULL|NORMAL] [--duration SECONDS] [--quick] [--no-build]
 #                [--binary PATH] [--grace SECONDS] [--batches "100 1000"] [--connections "16 64"]
 #                [--latency-connections N] [--no-timestamps] [--keep]
+#                [--grpc | --only-grpc] [--grpc-batch N] [--grpc-connections N] [--grpc-streams N]
+#                [--stream-client "c python"]
 #
 # See bench/README.md for what is measured and how to read the table.
 # Everything runs on 127.0.0.1 and stops by itself; every server started here is
@@ -28,9 +30,16 @@ QUICK=0
 TIMESTAMPS=1
 DURATION_SET=0
 GRACE_SET=0
+REST=1              # REST scenarios (wrk, loadgen.py)
+GRPC=0              # gRPC scenarios (h2load SendLogs, StreamLogs client)
+GRPC_BATCH=100      # records per SendLogs call
+GRPC_CONNECTIONS=16 # h2load -c
+H2LOAD_STREAMS=8    # h2load -m: concurrent calls per connection
+GRPC_STREAMS=4      # concurrent StreamLogs streams (one connection each)
+STREAM_CLIENTS=c    # StreamLogs load clients: c (grpc_stream_client.c), python (grpc_stream_client.py)
 
 usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 
 Options:
@@ -46,6 +55,12 @@ Options:
   --no-timestamps            send records without "timestamp" (default: each request carries
                              the time it is sent, like a log shipper flushing a batch)
   --keep                     keep the temporary directory (databases, server logs)
+  --grpc                     also run the gRPC scenarios (after the REST ones, same session)
+  --only-grpc                the ceiling and the gRPC scenarios only (no REST runs)
+  --grpc-batch N             records per SendLogs call (default 100)
+  --grpc-connections N       h2load connections for SendLogs, each with 8 concurrent calls (default 16)
+  --grpc-streams N           concurrent StreamLogs streams, one connection each (default 4)
+  --stream-client "LIST"     StreamLogs load clients: c (nghttp2, default), python (grpcio), or both
 EOF
 }
 
@@ -67,6 +82,12 @@ while (($#)); do
         --latency-connections) [[ $# -ge 2 ]] || die "--latency-connections needs a value"; LATENCY_CONNECTIONS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         --no-timestamps) TIMESTAMPS=0; shift ;;
+        --grpc) GRPC=1; shift ;;
+        --only-grpc) GRPC=1; REST=0; shift ;;
+        --grpc-batch) [[ $# -ge 2 ]] || die "--grpc-batch needs a value"; GRPC_BATCH=$2; shift 2 ;;
+        --grpc-connections) [[ $# -ge 2 ]] || die "--grpc-connections needs a value"; GRPC_CONNECTIONS=$2; shift 2 ;;
+        --grpc-streams) [[ $# -ge 2 ]] || die "--grpc-streams needs a value"; GRPC_STREAMS=$2; shift 2 ;;
+        --stream-client) [[ $# -ge 2 ]] || die "--stream-client needs a value"; STREAM_CLIENTS=$2; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -81,6 +102,16 @@ for c in $CONNECTIONS; do
     is_uint "$c" || die "bad connection count: $c"
     ((c >= WRK_THREADS)) || die "connections ($c) must be >= wrk threads ($WRK_THREADS)"
 done
+is_uint "$GRPC_BATCH" || die "--grpc-batch must be a positive integer"
+is_uint "$GRPC_CONNECTIONS" || die "--grpc-connections must be a positive integer"
+is_uint "$GRPC_STREAMS" || die "--grpc-streams must be a positive integer"
+((GRPC_STREAMS <= 256)) || die "--grpc-streams must be at most 256"
+[[ -n ${STREAM_CLIENTS// /} ]] || die "--stream-client needs at least one of: c python"
+for sc in $STREAM_CLIENTS; do
+    [[ $sc == c || $sc == python ]] || die "--stream-client: unknown client '$sc' (c or python)"
+done
+GRPC_PYTHON=python3 # interpreter for grpc_stream_client.py (needs grpcio)
+[[ -x $REPO_DIR/.venv/bin/python ]] && GRPC_PYTHON=$REPO_DIR/.venv/bin/python
 
 # ----------------------------------------------------------------- cleanup
 
@@ -123,25 +154,49 @@ check_tools() {
     done
     [[ -x /usr/bin/time ]] || missing+=(time)
     if ! echo '#include <sqlite3.h>' | gcc -E - >/dev/null 2>&1; then missing+=(libsqlite3-dev); fi
-    ((${#missing[@]} == 0)) && return 0
-
-    local pkgs=() m
-    for m in "${missing[@]}"; do
-        case $m in
-            python3) pkgs+=(python3) ;;
-            *) pkgs+=("$m") ;;
-        esac
-    done
-    # always ask for the whole set; apt skips what is there
-    pkgs+=(wrk gcc sqlite3 libsqlite3-dev)
-    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        log "installing missing tools: ${missing[*]}"
-        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" >/dev/null; then
-            apt-get update >/dev/null
-            DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" >/dev/null
+    if ((GRPC)); then
+        command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+        if [[ " $STREAM_CLIENTS " == *" c "* ]] && ! echo '#include <nghttp2/nghttp2.h>' | gcc -E - >/dev/null 2>&1; then
+            missing+=(libnghttp2-dev)
         fi
+    fi
+    if ((${#missing[@]})); then
+        local pkgs=() m
+        for m in "${missing[@]}"; do
+            case $m in
+                python3) pkgs+=(python3) ;;
+                *) pkgs+=("$m") ;;
+            esac
+        done
+        # always ask for the whole set; apt skips what is there
+        pkgs+=(wrk gcc sqlite3 libsqlite3-dev)
+        ((GRPC)) && pkgs+=(nghttp2-client libnghttp2-dev)
+        if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            log "installing missing tools: ${missing[*]}"
+            if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" >/dev/null; then
+                apt-get update >/dev/null
+                DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" >/dev/null
+            fi
+        else
+            die "missing: ${missing[*]} — install with: sudo apt-get install -y ${pkgs[*]} time curl python3"
+        fi
+    fi
+    check_grpcio
+}
+
+# grpc_stream_client.py needs grpcio: install the version Tests/interop pins into the repo's .venv
+check_grpcio() {
+    ((GRPC)) && [[ " $STREAM_CLIENTS " == *" python "* ]] || return 0
+    "$GRPC_PYTHON" -c 'import grpc' 2>/dev/null && return 0
+    local pin
+    pin=$(grep -E '^grpcio==' "$REPO_DIR/Tests/interop/requirements.txt" 2>/dev/null || true)
+    [[ -n $pin ]] || pin=grpcio
+    if [[ -x $REPO_DIR/.venv/bin/pip ]]; then
+        log "installing $pin into .venv (for grpc_stream_client.py)"
+        "$REPO_DIR/.venv/bin/pip" install -q "$pin" >&2 || die "pip install $pin failed"
+        "$GRPC_PYTHON" -c 'import grpc' || die "grpcio still not importable by $GRPC_PYTHON"
     else
-        die "missing: ${missing[*]} — install with: sudo apt-get install -y wrk gcc sqlite3 libsqlite3-dev time curl python3"
+        die "grpc_stream_client.py needs grpcio — install with: python3 -m venv .venv && .venv/bin/pip install '$pin'"
     fi
 }
 
@@ -154,11 +209,11 @@ kv() {
 
 calc() { awk "BEGIN{ printf \"$1\", $2 }"; } # calc FORMAT EXPR
 
-free_ports() { # prints two free TCP ports on 127.0.0.1
+free_ports() { # prints three free TCP ports on 127.0.0.1
     python3 - <<'EOF'
 import socket
 socks = []
-for _ in range(2):
+for _ in range(3):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks: s.close()
@@ -228,13 +283,14 @@ FAILURES=()
 ROWS=()   # markdown table rows
 DETAILS=() # raw result lines
 
-# start_server DIR -> sets SERVER_PID, HTTP_PORT, MGMT_PORT
+# start_server DIR [grpc] -> sets SERVER_PID, HTTP_PORT, MGMT_PORT, GRPC_PORT
+#   with "grpc", ready also means the gRPC port accepts connections
 start_server() {
-    local dir=$1 ports i
+    local dir=$1 want_grpc=${2:-} ports i
     ports=$(free_ports)
-    HTTP_PORT=${ports% *}
-    MGMT_PORT=${ports#* }
+    read -r HTTP_PORT MGMT_PORT GRPC_PORT <<<"$ports"
     "$BINARY" --host 127.0.0.1 --http-port "$HTTP_PORT" --management-port "$MGMT_PORT" \
+        --grpc-port "$GRPC_PORT" \
         --sqlite-path "$dir/logpilot.db" --sqlite-synchronous "$SYNCHRONOUS" \
         >"$dir/server.log" 2>&1 &
     SERVER_PID=$!
@@ -247,11 +303,13 @@ start_server() {
             return 1
         fi
         if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$MGMT_PORT/health/ready" 2>/dev/null) == 200 ]]; then
-            return 0
+            [[ -z $want_grpc ]] && return 0
+            # connect and close at once: the server just sees a connection without a preface
+            (exec 3<>"/dev/tcp/127.0.0.1/$GRPC_PORT") 2>/dev/null && return 0
         fi
         sleep 0.1
     done
-    echo "server not ready after 60 s (GET http://127.0.0.1:$MGMT_PORT/health/ready); last log lines:" >&2
+    echo "server not ready after 60 s (GET http://127.0.0.1:$MGMT_PORT/health/ready${want_grpc:+, TCP connect to gRPC port $GRPC_PORT}); last log lines:" >&2
     tail -n 20 "$dir/server.log" >&2
     stop_pid "$SERVER_PID" 5
     SERVER_PID=""
@@ -284,9 +342,49 @@ save_failure_log() { # save_failure_log NAME DIR
     echo "    server log tail saved to ${logfile#"$REPO_DIR"/}" >&2
 }
 
-# run_scenario KIND NAME BATCH CONNS [RATE]
-#   KIND=wrk: saturating closed-loop run; KIND=rate: fixed-rate loadgen run
-# sets RESULT_LOGS_PER_S for the caller
+# h2load_result RAW BATCH: one RESULT line from h2load's output. h2load -v prints every header it
+# receives as "[stream_id=N] name: value", trailers included, so the grpc-status of every answered
+# call is counted here (h2load itself only knows the HTTP :status, which is 200 for gRPC errors too).
+h2load_result() {
+    awk -v batch="$2" -v window="$DURATION" '
+        function ms(x) { # "12.3us" / "4.5ms" / "1.2s" -> milliseconds
+            if (x ~ /us$/) { sub(/us$/, "", x); return x / 1000 }
+            if (x ~ /ms$/) { sub(/ms$/, "", x); return x + 0 }
+            if (x ~ /s$/) { sub(/s$/, "", x); return x * 1000 }
+            return x + 0
+        }
+        /^\[stream_id=[0-9]+\] grpc-status: / {
+            st[$3 + 0]++; n_status++
+            if ($3 + 0 != 0 && $3 + 0 != 8 && first_other == "") first_other = $1 # its grpc-message may come later
+            next
+        }
+        /^\[stream_id=[0-9]+\] grpc-message: / {
+            m = $0; sub(/^[^ ]* grpc-message: /, "", m); gsub(/[ \t]+/, "_", m); msg[$1] = substr(m, 1, 160)
+            next
+        }
+        /^\[stream_id=[0-9]+\] retry-after-seconds: / { retry_after = $3; next }
+        /^\[stream_id=/ { next }
+        /^finished in / { fin = $3; sub(/s,?$/, "", fin) }
+        /^requests: / { started = $4; done = $6; failed = $10; errored = $12; timeout = $14 }
+        /^status codes: / { non2xx = $5 + $7 + $9 }
+        /^time for request: / { rq_min = ms($4); rq_max = ms($5); rq_mean = ms($6) }
+        END {
+            if (started == "") exit 1
+            ok = st[0] + 0; re = st[8] + 0; other = n_status - ok - re
+            for (code in st) if (code != 0 && code != 8) { example = "grpc-status_" code; break }
+            if (first_other != "" && (first_other in msg)) example = example ":" msg[first_other]
+            printf "RESULT calls_started=%d calls_done=%d grpc_statuses=%d grpc_ok=%d grpc_resource_exhausted=%d", started, done, n_status, ok, re
+            printf " grpc_other=%d no_status=%d http_non2xx=%d h2load_failed=%d h2load_errored=%d h2load_timeout=%d", other, started - n_status, non2xx, failed, errored, timeout
+            printf " acked_records=%d window_s=%g records_per_s=%.0f finished_s=%s", ok * batch, window, ok * batch / window, fin
+            printf " call_mean_ms=%.2f call_min_ms=%.2f call_max_ms=%.2f retry_after_s=%s other_example=%s\n", rq_mean, rq_min, rq_max, (retry_after == "" ? "-" : retry_after), (example == "" ? "-" : example)
+        }' "$1"
+}
+
+# run_scenario KIND NAME BATCH CONNS [RATE|CLIENT]
+#   KIND=wrk: saturating closed-loop REST run; KIND=rate: fixed-rate loadgen REST run
+#   KIND=h2load: saturating unary SendLogs run (BATCH records per call, CONNS connections × H2LOAD_STREAMS calls)
+#   KIND=stream: StreamLogs run, CONNS streams, CLIENT = c | python (BATCH is 0)
+# sets RESULT_LOGS_PER_S, RESULT_RSS_MIB, RESULT_OK (1 when every check passed) for the caller
 run_scenario() {
     local kind=$1 name=$2 batch=$3 conns=$4 rate=${5:-}
     local dir out cpu0 cpu1 hwm rss_peak
@@ -294,8 +392,12 @@ run_scenario() {
     mkdir -p "$dir"
     out="$dir/load.out"
     RESULT_LOGS_PER_S=0
+    RESULT_RSS_MIB=""
+    RESULT_OK=0
+    local want_grpc=""
+    [[ $kind == h2load || $kind == stream ]] && want_grpc=grpc
     log "$name: starting server"
-    if ! start_server "$dir"; then
+    if ! start_server "$dir" $want_grpc; then
         FAILURES+=("$name: server did not become ready")
         save_failure_log "$name" "$dir"
         ROWS+=("| $name | — | — | — | — | — | — | — | — | — | **FAIL** (not ready) |")
@@ -307,23 +409,50 @@ run_scenario() {
     snap_children_cpu
     client0=$CHILD_CPU
 
-    if [[ $kind == wrk ]]; then
-        log "$name: wrk -t$WRK_THREADS -c$conns, batch $batch, ${DURATION}s + ${GRACE}s grace"
-        BATCH=$batch WINDOW=$DURATION TIMESTAMPS=$TIMESTAMPS wrk -t"$WRK_THREADS" -c"$conns" -d"$((DURATION + GRACE))s" --timeout 30s \
-            -s "$BENCH_DIR/wrk/batch.lua" "http://127.0.0.1:$HTTP_PORT" >"$out" 2>&1 &
-    else
-        log "$name: loadgen $rate req/s, $conns connections, batch $batch, ${DURATION}s"
-        local ts_flag=()
-        ((TIMESTAMPS)) || ts_flag=(--no-timestamps)
-        python3 "$BENCH_DIR/loadgen.py" --url "http://127.0.0.1:$HTTP_PORT/api/logs/batch" --rate "$rate" \
-            --connections "$conns" --duration "$DURATION" --grace "$GRACE" --batch "$batch" "${ts_flag[@]}" >"$out" 2>&1 &
-    fi
+    case $kind in
+        wrk)
+            log "$name: wrk -t$WRK_THREADS -c$conns, batch $batch, ${DURATION}s + ${GRACE}s grace"
+            BATCH=$batch WINDOW=$DURATION TIMESTAMPS=$TIMESTAMPS wrk -t"$WRK_THREADS" -c"$conns" -d"$((DURATION + GRACE))s" --timeout 30s \
+                -s "$BENCH_DIR/wrk/batch.lua" "http://127.0.0.1:$HTTP_PORT" >"$out" 2>&1 &
+            ;;
+        rate)
+            log "$name: loadgen $rate req/s, $conns connections, batch $batch, ${DURATION}s"
+            local ts_flag=()
+            ((TIMESTAMPS)) || ts_flag=(--no-timestamps)
+            python3 "$BENCH_DIR/loadgen.py" --url "http://127.0.0.1:$HTTP_PORT/api/logs/batch" --rate "$rate" \
+                --connections "$conns" --duration "$DURATION" --grace "$GRACE" --batch "$batch" "${ts_flag[@]}" >"$out" 2>&1 &
+            ;;
+        h2load)
+            # -D: calls are started for DURATION seconds; then h2load closes its connections, and the calls
+            # still in flight (at most conns × H2LOAD_STREAMS) have no known outcome (see the count check)
+            log "$name: h2load -c$conns -m$H2LOAD_STREAMS -D $DURATION, SendLogs $batch records/call"
+            h2load -v -t 1 -c "$conns" -m "$H2LOAD_STREAMS" -D "$DURATION" --data="$WORK/sendlogs-$batch.bin" \
+                -H 'content-type: application/grpc' -H 'te: trailers' \
+                "http://127.0.0.1:$GRPC_PORT/logpilot.LogService/SendLogs" >"$dir/h2load.raw" 2>&1 &
+            ;;
+        stream)
+            if [[ $rate == python ]]; then
+                log "$name: grpc_stream_client.py (grpcio), $conns streams, ${DURATION}s + ${GRACE}s grace"
+                "$GRPC_PYTHON" "$BENCH_DIR/grpc_stream_client.py" --target "127.0.0.1:$GRPC_PORT" --streams "$conns" \
+                    --duration "$DURATION" --grace "$GRACE" >"$out" 2>&1 &
+            else
+                log "$name: grpc_stream_client (C, nghttp2), $conns streams, ${DURATION}s + ${GRACE}s grace"
+                "$WORK/grpc_stream_client" --port "$GRPC_PORT" --messages "$WORK/stream-messages.bin" \
+                    --streams "$conns" --duration "$DURATION" --grace "$GRACE" >"$out" 2>&1 &
+            fi
+            ;;
+    esac
     LOAD_PID=$!
     local load_rc=0
     wait "$LOAD_PID" || load_rc=$?
     LOAD_PID=""
     snap_children_cpu # the load generator is the only child reaped in between
     client1=$CHILD_CPU
+    if [[ $kind == h2load ]]; then
+        # keep h2load's summary (not the per-header lines) and add the RESULT line
+        grep -v '^\[stream_id=' "$dir/h2load.raw" >"$out" || true
+        h2load_result "$dir/h2load.raw" "$batch" >>"$out" || true
+    fi
 
     local alive=1
     is_running "$SERVER_PID" || alive=0
@@ -358,13 +487,13 @@ run_scenario() {
         save_failure_log "$name" "$dir"
         return 0
     fi
-    if [[ $kind == wrk ]]; then
-        logs_s=$(kv records_per_s "$out")
-        window=$DURATION
-    else
-        logs_s=$(kv records_per_s "$out")
+    logs_s=$(kv records_per_s "$out")
+    if [[ $kind == rate ]]; then
         window=$(kv duration_s "$out")
+    else
+        window=$DURATION
     fi
+    [[ $kind == h2load ]] && { p50="—"; p99="—"; } # h2load reports no percentiles (mean/max: raw results)
     RESULT_LOGS_PER_S=$logs_s
 
     local cpu_s cpu_per_m cores rss_mib ratio ratio_same ceil_same client_cores
@@ -373,38 +502,90 @@ run_scenario() {
     if ((acked > 0)); then cpu_per_m=$(calc "%.1f" "$cpu_s / $acked * 1000000"); else cpu_per_m="—"; fi
     cores=$(calc "%.2f" "$cpu_s / $window")
     rss_mib=$(calc "%.0f" "$hwm / 1024")
+    RESULT_RSS_MIB=$rss_mib
     ratio=$(calc "%.2f" "$logs_s / $CEIL_1000")
     ceil_same=${CEIL_BY_BATCH[$batch]:-}
     if [[ -n $ceil_same ]]; then ratio_same=$(calc "%.2f" "$logs_s / $ceil_same"); else ratio_same="—"; fi
 
     local check problems=()
-    if [[ $count == "$acked" ]]; then
-        check="OK ($count rows)"
-    else
-        check="MISMATCH (db $count vs acked $acked"
-        [[ ${lost:-0} != 0 ]] && check+=", $lost requests without answer"
-        check+=")"
-        problems+=("count mismatch: db=$count acked=$acked lost=${lost:-0}")
-    fi
+    case $kind in
+        wrk | rate)
+            if [[ $count == "$acked" ]]; then
+                check="OK ($count rows)"
+            else
+                check="MISMATCH (db $count vs acked $acked"
+                [[ ${lost:-0} != 0 ]] && check+=", $lost requests without answer"
+                check+=")"
+                problems+=("count mismatch: db=$count acked=$acked lost=${lost:-0}")
+            fi
+            [[ ${other:-0} == 0 ]] || problems+=("$other responses with unexpected status (e.g. $(kv other_example "$out"))")
+            if [[ ${lost:-0} != 0 ]]; then
+                local errs
+                if [[ $kind == wrk ]]; then
+                    errs="socket errors: connect $(kv err_connect "$out"), read $(kv err_read "$out"), write $(kv err_write "$out")"
+                else
+                    errs="first error: $(kv other_example "$out")"
+                fi
+                problems+=("$lost requests got no answer within ${GRACE}s after the window ($errs; raise --grace if they were only slow)")
+            fi
+            ((${s429:-0} > 0)) && check+=", $s429×429"
+            ((${other:-0} > 0)) && check+=", $other×other"
+            if [[ ${lost:-0} != 0 && $count == "$acked" ]]; then check+=", $lost unanswered"; fi
+            ;;
+        h2load)
+            # Every call answered with grpc-status 0 stored its whole batch; calls cut off at the end of the
+            # window (no grpc-status) may or may not have been committed. So: rows is a multiple of the batch,
+            # and OK calls × batch <= rows <= (OK + cut-off calls) × batch (<= started calls × batch).
+            local ok re ostat nost started inflight_max committed_calls
+            ok=$(kv grpc_ok "$out")
+            re=$(kv grpc_resource_exhausted "$out")
+            ostat=$(kv grpc_other "$out")
+            nost=$(kv no_status "$out")
+            started=$(kv calls_started "$out")
+            inflight_max=$((conns * H2LOAD_STREAMS))
+            if [[ $count =~ ^[0-9]+$ ]] && ((count % batch == 0 && count >= ok * batch && count <= (ok + nost) * batch)); then
+                committed_calls=$((count / batch - ok))
+                check="OK ($count rows = $batch × ($ok OK calls + $committed_calls of $nost cut off at the window end))"
+            else
+                check="MISMATCH (db $count vs $ok OK calls × $batch, $nost calls cut off, $started started)"
+                problems+=("count check: db=$count is not a multiple of $batch between ok×$batch=$((ok * batch)) and (ok+cut off)×$batch=$(((ok + nost) * batch))")
+            fi
+            if ((re > 0)); then check+=", $re×RESOURCE_EXHAUSTED"; fi
+            if ((ostat > 0)); then
+                check+=", $ostat×other gRPC status"
+                problems+=("$ostat calls with an unexpected grpc-status (e.g. $(kv other_example "$out"))")
+            fi
+            ((ok + re + ostat > 0)) || problems+=("no grpc-status seen in h2load -v output (h2load exit $load_rc)")
+            ((nost <= inflight_max)) || problems+=("$nost calls without a grpc-status, more than the $inflight_max that can be in flight when the window ends (h2load: $(kv h2load_errored "$out") errored, $(kv h2load_timeout "$out") timeout)")
+            [[ $(kv http_non2xx "$out") == 0 ]] || problems+=("$(kv http_non2xx "$out") answers with a non-2xx HTTP :status")
+            ;;
+        stream)
+            local failed unanswered sent
+            failed=$(kv failed_streams "$out")
+            unanswered=$(kv unanswered "$out")
+            sent=$(kv sent_records "$out")
+            if [[ $count == "$acked" ]]; then
+                check="OK ($count rows)"
+            else
+                check="MISMATCH (db $count vs acked $acked)"
+                problems+=("count mismatch: db=$count acked (final acks)=$acked")
+            fi
+            ((failed == 0)) || problems+=("$failed streams did not end with OK (first: $(kv first_error "$out"))")
+            ((unanswered == 0)) || problems+=("$unanswered streams got no final status within ${GRACE}s after the window (raise --grace if they were only slow)")
+            if ((failed == 0 && unanswered == 0 && sent != acked)); then
+                problems+=("the streams ended OK but the final acks ($acked) differ from the records sent ($sent)")
+            fi
+            if ((failed + unanswered > 0)); then check+=", $((failed + unanswered)) of $conns streams not OK"; fi
+            ;;
+    esac
     ((alive)) || problems+=("server died during the run")
     [[ $SERVER_EXIT == 0 ]] || problems+=("server exit code after SIGTERM: $SERVER_EXIT")
-    [[ ${other:-0} == 0 ]] || problems+=("$other responses with unexpected status (e.g. $(kv other_example "$out"))")
-    if [[ ${lost:-0} != 0 ]]; then
-        local errs
-        if [[ $kind == wrk ]]; then
-            errs="socket errors: connect $(kv err_connect "$out"), read $(kv err_read "$out"), write $(kv err_write "$out")"
-        else
-            errs="first error: $(kv other_example "$out")"
-        fi
-        problems+=("$lost requests got no answer within ${GRACE}s after the window ($errs; raise --grace if they were only slow)")
-    fi
-    ((${s429:-0} > 0)) && check+=", $s429×429"
-    ((${other:-0} > 0)) && check+=", $other×other"
-    [[ ${lost:-0} != 0 && $count == "$acked" ]] && check+=", $lost unanswered"
     if ((${#problems[@]})); then
         FAILURES+=("$name: $(IFS=';'; echo "${problems[*]}")")
         check="**FAIL** $check"
         save_failure_log "$name" "$dir"
+    else
+        RESULT_OK=1
     fi
 
     local label=$name
@@ -443,6 +624,15 @@ fi
 
 log "building the SQLite ceiling"
 gcc -O2 -Wall -Wextra -o "$WORK/sqlite-ceiling" "$BENCH_DIR/sqlite-ceiling.c" -lsqlite3
+if ((GRPC)); then
+    log "encoding the gRPC payloads"
+    python3 "$BENCH_DIR/grpc_payload.py" sendlogs "$WORK/sendlogs-$GRPC_BATCH.bin" --batch "$GRPC_BATCH"
+    if [[ " $STREAM_CLIENTS " == *" c "* ]]; then
+        python3 "$BENCH_DIR/grpc_payload.py" stream "$WORK/stream-messages.bin" --count 1000
+        log "building the StreamLogs client"
+        gcc -O2 -Wall -Wextra -o "$WORK/grpc_stream_client" "$BENCH_DIR/grpc_stream_client.c" -lnghttp2
+    fi
+fi
 
 declare -A CEIL_BY_BATCH=()
 CEIL_1000=""
@@ -472,7 +662,11 @@ run_ceiling() { # run_ceiling ROWS_PER_TXN
 }
 
 CEILING_TXNS=1000
-for b in $BATCHES; do [[ $b == 1000 ]] || CEILING_TXNS+=" $b"; done
+add_ceiling_txn() { [[ " $CEILING_TXNS " == *" $1 "* ]] || CEILING_TXNS+=" $1"; }
+if ((REST)); then
+    for b in $BATCHES; do add_ceiling_txn "$b"; done
+fi
+if ((GRPC)); then add_ceiling_txn "$GRPC_BATCH"; fi
 for t in $CEILING_TXNS; do run_ceiling "$t"; done
 # fill in the ceiling rows' own ratio to the 1000-rows/txn ceiling
 for i in "${!ROWS[@]}"; do
@@ -482,23 +676,73 @@ for i in "${!ROWS[@]}"; do
 done
 
 declare -A MAX_BY_BATCH=()
-for b in $BATCHES; do
-    MAX_BY_BATCH[$b]=0
-    for c in $CONNECTIONS; do
-        run_scenario wrk "batch=$b c=$c" "$b" "$c"
-        if awk "BEGIN{exit !($RESULT_LOGS_PER_S > ${MAX_BY_BATCH[$b]})}"; then MAX_BY_BATCH[$b]=$RESULT_LOGS_PER_S; fi
+declare -A REST_SAT=() # REST saturation run name -> logs/s
+if ((REST)); then
+    for b in $BATCHES; do
+        MAX_BY_BATCH[$b]=0
+        for c in $CONNECTIONS; do
+            run_scenario wrk "batch=$b c=$c" "$b" "$c"
+            REST_SAT["batch=$b c=$c"]=$RESULT_LOGS_PER_S
+            if awk "BEGIN{exit !($RESULT_LOGS_PER_S > ${MAX_BY_BATCH[$b]})}"; then MAX_BY_BATCH[$b]=$RESULT_LOGS_PER_S; fi
+        done
     done
-done
 
-for b in $BATCHES; do
-    max=${MAX_BY_BATCH[$b]}
-    if awk "BEGIN{exit !($max > 0)}"; then
-        rate=$(calc "%.1f" "$max / 2 / $b")
-        run_scenario rate "batch=$b c=$LATENCY_CONNECTIONS @50% max" "$b" "$LATENCY_CONNECTIONS" "$rate"
+    for b in $BATCHES; do
+        max=${MAX_BY_BATCH[$b]}
+        if awk "BEGIN{exit !($max > 0)}"; then
+            rate=$(calc "%.1f" "$max / 2 / $b")
+            run_scenario rate "batch=$b c=$LATENCY_CONNECTIONS @50% max" "$b" "$LATENCY_CONNECTIONS" "$rate"
+        else
+            log "batch=$b: no measured max rate, skipping the latency run"
+        fi
+    done
+fi
+
+# The issue's targets for gRPC ingest: >= REST ingest, >= 0.85 x the ceiling (1000 rows/txn), peak RSS <= 96 MiB.
+# REST reference: the REST saturation run with the same batch and connections as SendLogs, else the best one
+# with the same batch size, else the best one.
+REST_REF_NAME=""
+REST_REF_LOGS=0
+if [[ -n ${REST_SAT["batch=$GRPC_BATCH c=$GRPC_CONNECTIONS"]:-} ]]; then
+    REST_REF_NAME="batch=$GRPC_BATCH c=$GRPC_CONNECTIONS"
+    REST_REF_LOGS=${REST_SAT[$REST_REF_NAME]}
+else
+    for pass in same-batch any; do
+        for n in "${!REST_SAT[@]}"; do
+            [[ $pass == same-batch && $n != "batch=$GRPC_BATCH "* ]] && continue
+            if awk "BEGIN{exit !(${REST_SAT[$n]} > $REST_REF_LOGS)}"; then REST_REF_NAME=$n; REST_REF_LOGS=${REST_SAT[$n]}; fi
+        done
+        [[ -n $REST_REF_NAME ]] && break
+    done
+fi
+TARGET_ROWS=()
+verdict() { # verdict AWK-CONDITION TEXT
+    if awk "BEGIN{exit !($1)}"; then echo "met ($2)"; else echo "**missed** ($2)"; fi
+}
+add_target() { # add_target NAME: from the RESULT_* of the run just made
+    local v_rest v_ceil v_rss note=""
+    if [[ -n $REST_REF_NAME ]] && awk "BEGIN{exit !($REST_REF_LOGS > 0)}"; then
+        v_rest=$(verdict "$RESULT_LOGS_PER_S >= $REST_REF_LOGS" "$(calc "%.2f" "$RESULT_LOGS_PER_S / $REST_REF_LOGS")×")
     else
-        log "batch=$b: no measured max rate, skipping the latency run"
+        v_rest="n/a (no REST run)"
     fi
-done
+    v_ceil=$(verdict "$RESULT_LOGS_PER_S >= 0.85 * $CEIL_1000" "$(calc "%.2f" "$RESULT_LOGS_PER_S / $CEIL_1000")×")
+    if [[ -n $RESULT_RSS_MIB ]]; then v_rss=$(verdict "$RESULT_RSS_MIB <= 96" "$RESULT_RSS_MIB MiB"); else v_rss="—"; fi
+    ((RESULT_OK)) || note=" (**failed its checks**)"
+    TARGET_ROWS+=("| $1$note | $(calc "%.0f" "$RESULT_LOGS_PER_S") | $v_rest | $v_ceil | $v_rss |")
+}
+
+if ((GRPC)); then
+    name="grpc SendLogs batch=$GRPC_BATCH c=$GRPC_CONNECTIONS"
+    run_scenario h2load "$name" "$GRPC_BATCH" "$GRPC_CONNECTIONS"
+    add_target "$name"
+    for sc in $STREAM_CLIENTS; do
+        name="grpc StreamLogs streams=$GRPC_STREAMS"
+        [[ $sc == python ]] && name+=" (grpcio client)"
+        run_scenario stream "$name" 0 "$GRPC_STREAMS" "$sc"
+        add_target "$name"
+    done
+fi
 
 # ------------------------------------------------------------------ report
 
@@ -511,8 +755,11 @@ DIRTY=$(git -C "$REPO_DIR" status --porcelain 2>/dev/null | head -c1 | wc -c)
     echo "# LogPilot ingest benchmark — $STAMP"
     echo
     echo "- commit: $COMMIT; binary: \`${BINARY#"$REPO_DIR"/}\`"
-    echo "- records: 150-byte message, ~60-byte meta, 8 channels, $( ((TIMESTAMPS)) && echo 'timestamp = send time' || echo 'no timestamp (server time)'); ceiling: ts = now"
+    echo "- records: 150-byte message, ~60-byte meta, 8 channels, $( ((TIMESTAMPS)) && echo 'timestamp = send time' || echo 'no timestamp (server time)')$( ((GRPC)) && echo '; gRPC: timestamp 0 (server time)'); ceiling: ts = now"
     echo "- synchronous=$SYNCHRONOUS, journal_mode=WAL; ${DURATION}s per scenario (+${GRACE}s grace for in-flight requests); wrk -t$WRK_THREADS --timeout 30s"
+    if ((GRPC)); then
+        echo "- gRPC (h2c): SendLogs with \`h2load -v -t1 -c$GRPC_CONNECTIONS -m$H2LOAD_STREAMS -D $DURATION\`, one pre-encoded $GRPC_BATCH-record body; StreamLogs: $GRPC_STREAMS streams, one connection each, client: $(for sc in $STREAM_CLIENTS; do [[ $sc == c ]] && printf 'grpc_stream_client.c (nghttp2) ' || printf 'grpc_stream_client.py (grpcio) '; done)"
+    fi
     echo "- machine: $(nproc) cores, $(uname -sr), SQLite $(sqlite3 --version | cut -d' ' -f1), data on $FS_TYPE ($TMP_BASE); load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     ((QUICK)) && echo "- **quick run**: too short for conclusions"
     echo
@@ -523,6 +770,18 @@ DIRTY=$(git -C "$REPO_DIR" status --porcelain 2>/dev/null | head -c1 | wc -c)
     echo "Ratios are what to compare between runs (the load generator shares the 2 cores); see bench/README.md."
     echo "LogPilot rows: p50/p99 are request latencies (saturating wrk runs: closed-loop, mostly queueing; '@50% max' rows: open-loop fixed rate, measured from the scheduled send time)."
     echo "Ceiling rows: p50/p99 are commit-to-commit transaction times. CPU for LogPilot is the server process only; 'client cores' is the load generator's CPU over the window."
+    if ((GRPC)); then
+        echo "gRPC SendLogs: logs/s = calls answered with grpc-status 0 × $GRPC_BATCH / window (h2load -v prints every trailer); no percentiles from h2load (mean/max call time: raw results). Calls cut off when h2load stops at the window end have no known outcome: the check is rows % $GRPC_BATCH == 0 and OK calls × $GRPC_BATCH <= rows <= (OK + cut-off calls) × $GRPC_BATCH. h2load ignores retry-after: a RESOURCE_EXHAUSTED call is followed at once by the next."
+        echo "gRPC StreamLogs: logs/s = records acknowledged (cumulative acks) inside the window / window; p50/p99 = ack latency (record handed to the client's HTTP/2 stack -> first ack covering it); the check compares the rows with the sum of the final acks."
+    fi
+    if ((${#TARGET_ROWS[@]})); then
+        echo
+        echo "## Issue targets (gRPC)"
+        echo
+        echo "| gRPC scenario | logs/s | >= REST ingest ($( [[ -n $REST_REF_NAME ]] && echo "REST $REST_REF_NAME: $(calc "%.0f" "$REST_REF_LOGS") logs/s" || echo "no REST run")) | >= 0.85 × ceiling (1000/txn: $(calc "%.0f" "$CEIL_1000") rows/s) | peak RSS <= 96 MiB |"
+        echo "|---|---:|---|---|---|"
+        printf '%s\n' "${TARGET_ROWS[@]}"
+    fi
     if ((${#FAILURES[@]})); then
         echo
         echo "## Failures"
@@ -539,6 +798,10 @@ DIRTY=$(git -C "$REPO_DIR" status --porcelain 2>/dev/null | head -c1 | wc -c)
 
 echo
 sed -n '/^| scenario/,/^$/p' "$REPORT"
+if ((${#TARGET_ROWS[@]})); then
+    sed -n '/^| gRPC scenario/,/^$/p' "$REPORT"
+    echo
+fi
 echo "Saved: ${REPORT#"$REPO_DIR"/}"
 if ((${#FAILURES[@]})); then
     echo "FAILED:" >&2

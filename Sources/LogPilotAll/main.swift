@@ -1,18 +1,19 @@
 import ArgumentParser
 import LogPilotCore
-import LogPilotREST
+import LogPilotGRPCFront
 import LogPilotServerSupport
 
-/// `logpilot-all`: storage + every front selected by LOGPILOT_PROTOCOL + the management port, over one engine.
+/// `logpilot-all`: storage + the fronts selected by `LOGPILOT_PROTOCOL` (REST, gRPC or both) + the management port,
+/// over one storage engine.
 @main
 struct LogPilotAllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logpilot-all",
-        abstract: "LogPilot all-in-one log ingestion server over one SQLite storage engine.",
+        abstract: "LogPilot all-in-one log ingestion server: REST and gRPC over one SQLite storage engine.",
         discussion: """
-            This build has the REST front only: the gRPC front is not implemented yet, so --protocol all runs REST \
-            and --protocol grpc is refused. Every option can also be set with the LOGPILOT_* environment variable \
-            named in its help; a flag wins over the variable.
+            --protocol (LOGPILOT_PROTOCOL) selects the fronts: all (REST and gRPC, the default), rest or grpc. Every \
+            option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the \
+            variable.
             """
     )
 
@@ -25,9 +26,12 @@ struct LogPilotAllCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        if settings.fronts == .grpc {
-            throw ValidationError("--protocol grpc: the gRPC front is not available in this build yet (use all or rest)")
-        }
-        try await LogPilotServer.run(binaryName: "logpilot-all", settings: settings, fronts: [.rest])
+        let fronts: [Front] =
+            switch settings.fronts {
+            case .all: [.rest, .grpc]
+            case .rest: [.rest]
+            case .grpc: [.grpc]
+            }
+        try await LogPilotServer.run(binaryName: "logpilot-all", settings: settings, fronts: fronts)
     }
 }

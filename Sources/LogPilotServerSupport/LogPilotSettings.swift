@@ -13,6 +13,9 @@ public struct LogPilotSettings: Sendable {
     public var host = "0.0.0.0"
     public var httpPort = 8080
     public var grpcPort = 50051
+    public var grpcMaxReceiveBytes = 4 * 1024 * 1024
+    public var grpcMaxConcurrentStreams = 100
+    public var grpcMaxConnections = 1024
     public var fronts = Fronts.all
     public var management = ManagementConfiguration()
     public var storage = StorageConfiguration()
@@ -47,7 +50,10 @@ public struct LogPilotSettings: Sendable {
 
         settings.host = try reader.string(options.host, "LOGPILOT_HOST", flag: "--host") ?? settings.host
         settings.httpPort = try reader.port(options.httpPort, "LOGPILOT_HTTP_PORT", flag: "--http-port") ?? settings.httpPort
-        settings.grpcPort = try reader.port(nil, "LOGPILOT_GRPC_PORT", flag: "LOGPILOT_GRPC_PORT") ?? settings.grpcPort
+        settings.grpcPort = try reader.port(options.grpcPort, "LOGPILOT_GRPC_PORT", flag: "--grpc-port") ?? settings.grpcPort
+        settings.grpcMaxReceiveBytes = try reader.int(options.grpcMaxReceiveBytes, "LOGPILOT_GRPC_MAX_RECEIVE_BYTES", flag: "--grpc-max-receive-bytes", range: 1024...(64 << 20)) ?? settings.grpcMaxReceiveBytes
+        settings.grpcMaxConcurrentStreams = try reader.int(options.grpcMaxConcurrentStreams, "LOGPILOT_GRPC_MAX_CONCURRENT_STREAMS", flag: "--grpc-max-concurrent-streams", range: 1...10_000) ?? settings.grpcMaxConcurrentStreams
+        settings.grpcMaxConnections = try reader.int(options.grpcMaxConnections, "LOGPILOT_GRPC_MAX_CONNECTIONS", flag: "--grpc-max-connections", range: 1...100_000) ?? settings.grpcMaxConnections
         settings.management.host = settings.host
         settings.management.port =
             try reader.port(options.managementPort, "LOGPILOT_MANAGEMENT_PORT", flag: "--management-port")

@@ -10,6 +10,14 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var host: String?
     @Option(help: "REST port. (env LOGPILOT_HTTP_PORT, default 8080)")
     public var httpPort: Int?
+    @Option(help: "gRPC port (logpilot-grpc, logpilot-all). (env LOGPILOT_GRPC_PORT, default 50051)")
+    public var grpcPort: Int?
+    @Option(help: "Largest gRPC request message in bytes, after decompression; larger → RESOURCE_EXHAUSTED. (env LOGPILOT_GRPC_MAX_RECEIVE_BYTES, default 4194304)")
+    public var grpcMaxReceiveBytes: Int?
+    @Option(help: "Concurrent gRPC streams per connection. (env LOGPILOT_GRPC_MAX_CONCURRENT_STREAMS, default 100)")
+    public var grpcMaxConcurrentStreams: Int?
+    @Option(help: "Concurrent gRPC connections; more are closed at once. (env LOGPILOT_GRPC_MAX_CONNECTIONS, default 1024)")
+    public var grpcMaxConnections: Int?
     @Option(help: "Management port: /health, /metrics. (env LOGPILOT_MANAGEMENT_PORT, default 8081)")
     public var managementPort: Int?
     @Option(help: "Fronts to run in logpilot-all: all | rest | grpc. (env LOGPILOT_PROTOCOL, default all)")

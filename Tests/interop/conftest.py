@@ -72,8 +72,10 @@ class ServerStartError(Exception):
 class Server:
     """One logpilot-all process (restartable over the same database)."""
 
-    def __init__(self, workdir: Path, args=(), env=None, db_path: Path | None = None):
+    def __init__(self, workdir: Path, args=(), env=None, db_path: Path | None = None, binary: Path | None = None):
         self.workdir = Path(workdir)
+        # The executable (logpilot-all unless a test runs logpilot-rest / logpilot-grpc).
+        self.binary = Path(binary) if binary else BIN
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = Path(db_path) if db_path else self.workdir / "logpilot.db"
         self.log_path = self.workdir / "server.log"
@@ -82,6 +84,9 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.http_port = 0
         self.management_port = 0
+        # A fresh free port per start, passed as --grpc-port when the binary knows the flag: a gRPC build never
+        # falls back to the fixed default 50051, which two servers of the suite would fight over.
+        self.grpc_port = 0
         self.starts = 0
 
     # -- URLs ---------------------------------------------------------------------------------------------------
@@ -107,18 +112,22 @@ class Server:
         for i in range(0, len(DEFAULT_ARGS), 2):
             if DEFAULT_ARGS[i] not in args:
                 args += [DEFAULT_ARGS[i], DEFAULT_ARGS[i + 1]]
+        grpc = []
+        if "--grpc-port" not in args and binary_supports(self.binary, "--grpc-port"):
+            grpc = ["--grpc-port", str(self.grpc_port)]
         return [
-            str(BIN),
+            str(self.binary),
             "--host", "127.0.0.1",
             "--http-port", str(self.http_port),
             "--management-port", str(self.management_port),
+            *grpc,
             "--sqlite-path", str(self.db_path),
             *args,
         ]
 
     def start(self, timeout: float = READY_TIMEOUT) -> "Server":
-        if not BIN.exists():
-            pytest.fail(f"LogPilot binary not found at {BIN} (set LOGPILOT_BIN)")
+        if not self.binary.exists():
+            pytest.fail(f"LogPilot binary not found at {self.binary} (set LOGPILOT_BIN)")
         last_error = None
         for _attempt in range(3):  # a fresh port can be taken between probing and binding: retry then
             self.http_port, self.management_port = free_port(), free_port()
@@ -134,6 +143,9 @@ class Server:
         pytest.fail(f"{last_error}\n--- server output ({self.log_path}) ---\n{self.output_tail()}")
 
     def _spawn_and_wait(self, timeout: float) -> None:
+        self.grpc_port = free_port()
+        while self.grpc_port in (self.http_port, self.management_port):
+            self.grpc_port = free_port()
         env = dict(os.environ)
         for key in list(env):
             if key.startswith("LOGPILOT_") and key != "LOGPILOT_BIN":
@@ -314,7 +326,7 @@ def server(tmp_path_factory):
 
 
 # Fixtures (session/module scoped) that yield a Server, for failure output.
-SHARED_SERVER_FIXTURES = ("server", "keyed")
+SHARED_SERVER_FIXTURES = ("server", "keyed", "grpc_server")
 
 
 @pytest.fixture(autouse=True)
@@ -333,8 +345,8 @@ def make_server(tmp_path):
     """Factory for a dedicated server with its own flags/env: make_server("--api-keys", "k", env={...})."""
     made: list[Server] = []
 
-    def factory(*args, env=None, start=True, name=None) -> Server:
-        s = Server(tmp_path / (name or f"server{len(made)}"), args=args, env=env)
+    def factory(*args, env=None, start=True, name=None, binary=None) -> Server:
+        s = Server(tmp_path / (name or f"server{len(made)}"), args=args, env=env, binary=binary)
         made.append(s)
         _CURRENT_SERVERS.append(s)
         if start:
@@ -401,3 +413,194 @@ def pytest_sessionfinish(session, exitstatus):
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+
+
+# -- gRPC (test_grpc_*.py) ----------------------------------------------------------------------------------------
+#
+# grpc, grpc_tools, grpc_health and grpc_reflection are imported lazily, inside these helpers and fixtures, so the
+# REST tests still run where only pytest and requests are installed. The LogService stubs are generated at test
+# time from proto/logpilot.proto into a temporary directory (never committed).
+
+GRPC_CONNECT_TIMEOUT = 10.0
+# Loopback only: never let an http_proxy variable of the developer's shell route the suite's gRPC traffic.
+GRPC_CHANNEL_OPTIONS = (
+    ("grpc.enable_http_proxy", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", -1),
+    ("grpc.enable_retries", 0),
+    # every GrpcClient is its own HTTP/2 connection (grpc shares connections between channels by default)
+    ("grpc.use_local_subchannel_pool", 1),
+)
+
+_HELP_TEXT: dict[tuple[str, float], str] = {}
+
+
+def binary_help(binary) -> str:
+    """`binary --help` (stdout + stderr), cached per file version."""
+    path = Path(binary)
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except FileNotFoundError:
+        return ""
+    if key not in _HELP_TEXT:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOGPILOT_")}
+        out = subprocess.run([str(path), "--help"], capture_output=True, text=True, env=env, timeout=30,
+                             stdin=subprocess.DEVNULL)
+        _HELP_TEXT[key] = out.stdout + out.stderr
+    return _HELP_TEXT[key]
+
+
+def binary_supports(binary, flag: str) -> bool:
+    """Whether the executable's --help lists this flag (a REST-only build has no --grpc-port)."""
+    return flag in binary_help(binary)
+
+
+def env_binary(variable: str) -> Path | None:
+    value = os.environ.get(variable)
+    return Path(value) if value else None
+
+
+def require_grpc_build(binary=None) -> None:
+    """Skips a gRPC test when the binary predates the gRPC front (its --help has no --grpc-port)."""
+    binary = Path(binary) if binary else BIN
+    if not binary.exists():
+        pytest.fail(f"LogPilot binary not found at {binary} (set LOGPILOT_BIN)")
+    if not binary_supports(binary, "--grpc-port"):
+        pytest.skip(f"{binary} has no --grpc-port: not a gRPC build")
+
+
+def grpc_target(server: Server) -> str:
+    return f"127.0.0.1:{server.grpc_port}"
+
+
+def port_accepts(port: int, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class GrpcClient:
+    """One HTTP/2 connection (grpc channel) to a server, with the LogService, Health and reflection stubs.
+
+    `metadata` is sent with every call made through `call()`; the stubs themselves are plain (tests that need
+    other metadata pass it explicitly).
+    """
+
+    def __init__(self, server: Server, lp, *, api_key: str | None = None, compression=None, options=(),
+                 wait_ready: bool = True):
+        import grpc
+        from grpc_health.v1 import health_pb2_grpc
+
+        self.server = server
+        self.lp = lp
+        self.channel = grpc.insecure_channel(grpc_target(server), options=list(GRPC_CHANNEL_OPTIONS) + list(options),
+                                             compression=compression)
+        if wait_ready:
+            try:
+                grpc.channel_ready_future(self.channel).result(timeout=GRPC_CONNECT_TIMEOUT)
+            except grpc.FutureTimeoutError:
+                self.channel.close()
+                pytest.fail(f"no gRPC connection to {grpc_target(server)} within {GRPC_CONNECT_TIMEOUT}s")
+        self.stub = lp.rpc.LogServiceStub(self.channel)
+        self.health = health_pb2_grpc.HealthStub(self.channel)
+        self.metadata = (("x-api-key", api_key),) if api_key else None
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+@pytest.fixture(scope="session")
+def lp(tmp_path_factory):
+    """The LogService protobuf modules, generated now from proto/logpilot.proto: `lp.pb` (messages), `lp.rpc`
+    (stubs)."""
+    import importlib
+    import importlib.resources
+    import sys
+    import types
+
+    from grpc_tools import protoc
+
+    out = tmp_path_factory.mktemp("grpc-stubs")
+    proto_dir = REPO / "proto"
+    well_known = importlib.resources.files("grpc_tools") / "_proto"
+    rc = protoc.main(["grpc_tools.protoc", f"-I{proto_dir}", f"-I{well_known}", f"--python_out={out}",
+                      f"--grpc_python_out={out}", str(proto_dir / "logpilot.proto")])
+    assert rc == 0, "grpc_tools.protoc failed on proto/logpilot.proto"
+    sys.path.insert(0, str(out))
+    try:
+        pb = importlib.import_module("logpilot_pb2")
+        rpc = importlib.import_module("logpilot_pb2_grpc")
+    finally:
+        sys.path.remove(str(out))
+    return types.SimpleNamespace(pb=pb, rpc=rpc)
+
+
+@pytest.fixture(scope="session")
+def grpc_server(tmp_path_factory):
+    """One gRPC-serving logpilot-all for the read-mostly gRPC tests (unique channel names isolate them)."""
+    require_grpc_build()
+    s = Server(tmp_path_factory.mktemp("shared-grpc-server"))
+    s.start()
+    yield s
+    if s.running:
+        try:
+            s.stop()
+        finally:
+            s.kill()
+        assert db_query(s.db_path, "PRAGMA integrity_check") == [("ok",)]
+
+
+@pytest.fixture(scope="session")
+def grpc_shared(grpc_server, lp):
+    """A GrpcClient on the shared gRPC server, for the whole session."""
+    client = GrpcClient(grpc_server, lp)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def grpc_connect(lp):
+    """Factory: grpc_connect(server, api_key=..., compression=...) → GrpcClient, closed after the test."""
+    made: list[GrpcClient] = []
+
+    def factory(server: Server, **kw) -> GrpcClient:
+        client = GrpcClient(server, lp, **kw)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def make_grpc_server(make_server):
+    """make_server for gRPC tests: skips when the binary is not a gRPC build."""
+
+    def factory(*args, binary=None, **kw) -> Server:
+        require_grpc_build(binary)
+        return make_server(*args, binary=binary, **kw)
+
+    return factory
+
+
+def rpc_error(fn, *args, **kw):
+    """Calls fn, which must fail with grpc.RpcError; returns the error."""
+    import grpc
+
+    try:
+        result = fn(*args, **kw)
+    except grpc.RpcError as error:
+        return error
+    pytest.fail(f"expected the call to fail, it returned {result!r}")
+
+
+def assert_rpc_error(error, code, *, contains: str | None = None):
+    """The error has this status code (grpc.StatusCode) and its details name `contains`."""
+    assert error.code() == code, f"expected {code}, got {error.code()}: {error.details()!r}"
+    if contains is not None:
+        assert contains in (error.details() or ""), f"details {error.details()!r} do not name {contains!r}"
+    return error

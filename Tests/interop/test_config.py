@@ -82,7 +82,6 @@ def test_short_help_flag():
     (["--queue-max-records", "10", "--max-batch-records", "100"], {}, "--queue-max-records"),
     ([], {"LOGPILOT_QUEUE_MAX_RECORDS": "500"}, "LOGPILOT_QUEUE_MAX_RECORDS"),  # below the default batch of 10 000
     (["--protocol", "carrier-pigeon"], {}, "--protocol"),
-    (["--protocol", "grpc"], {}, "grpc"),
     (["--max-read-limit", "0"], {}, "--max-read-limit"),
     ([], {"LOGPILOT_MAX_BODY_BYTES": "10"}, "LOGPILOT_MAX_BODY_BYTES"),
     ([], {"LOGPILOT_LOG_LEVEL": "loud"}, "LOGPILOT_LOG_LEVEL"),

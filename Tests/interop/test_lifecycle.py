@@ -214,7 +214,9 @@ def test_new_connections_are_refused_after_shutdown(make_server):
 def test_sigterm_commits_queued_writes(make_server):
     """SIGTERM while big batches sit in the write queue (small transactions make it drain slowly): every request
     already received is answered 201 and stored; the process exits 0."""
-    s = make_server("--commit-max-records", "100")
+    # A queue and in-flight budget large enough for all 8 batches, so that they queue up instead of getting 429.
+    s = make_server("--commit-max-records", "100", "--queue-max-records", "50000", "--queue-max-bytes", "67108864",
+                    "--max-inflight-body-bytes", "67108864")
     ch = channel_name("queued")
     results, lock = [], threading.Lock()
 

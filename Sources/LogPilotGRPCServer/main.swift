@@ -1,0 +1,26 @@
+import ArgumentParser
+import LogPilotCore
+import LogPilotGRPCFront
+import LogPilotServerSupport
+
+/// `logpilot-grpc`: storage + the gRPC front + the management port.
+@main
+struct LogPilotGRPCCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logpilot-grpc",
+        abstract: "LogPilot log ingestion server: gRPC (logpilot.LogService, health, reflection) over the shared SQLite storage engine.",
+        discussion: "Every option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the variable. REST options are accepted and unused."
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let settings: LogPilotSettings
+        do {
+            settings = try LogPilotSettings.resolve(options: options)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        try await LogPilotServer.run(binaryName: "logpilot-grpc", settings: settings, fronts: [.grpc])
+    }
+}
