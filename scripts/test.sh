@@ -20,14 +20,15 @@ if [ "$swift_status" != 0 ]; then
   exit "$swift_status"
 fi
 
-echo "==> swift build -c release (logpilot-all, logpilot-rest)"
+echo "==> swift build -c release (logpilot-all, logpilot-rest, logpilot-grpc)"
 swift build -c release --product logpilot-all
 swift build -c release --product logpilot-rest
+swift build -c release --product logpilot-grpc
 
 echo "==> interop tests (pytest, release binaries)"
 set +e
 LOGPILOT_BIN="$PWD/.build/release/logpilot-all" LOGPILOT_REST_BIN="$PWD/.build/release/logpilot-rest" \
-  .venv/bin/python -m pytest -q Tests/interop -p no:cacheprovider 2>&1 | tee .build/pytest.log
+  LOGPILOT_GRPC_BIN="$PWD/.build/release/logpilot-grpc" .venv/bin/python -m pytest -q Tests/interop -p no:cacheprovider 2>&1 | tee .build/pytest.log
 pytest_status=${PIPESTATUS[0]}
 set -e
 
