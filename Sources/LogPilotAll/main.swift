@@ -20,18 +20,12 @@ struct LogPilotAllCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let settings: LogPilotSettings
-        do {
-            settings = try LogPilotSettings.resolve(options: options)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let fronts: [Front] =
+        try await LogPilotServer.run(binaryName: "logpilot-all", options: options) { settings in
             switch settings.fronts {
             case .all: [.rest, .grpc]
             case .rest: [.rest]
             case .grpc: [.grpc]
             }
-        try await LogPilotServer.run(binaryName: "logpilot-all", settings: settings, fronts: fronts)
+        }
     }
 }

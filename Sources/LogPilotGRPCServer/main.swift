@@ -15,12 +15,6 @@ struct LogPilotGRPCCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let settings: LogPilotSettings
-        do {
-            settings = try LogPilotSettings.resolve(options: options)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        try await LogPilotServer.run(binaryName: "logpilot-grpc", settings: settings, fronts: [.grpc])
+        try await LogPilotServer.run(binaryName: "logpilot-grpc", options: options) { _ in [.grpc] }
     }
 }

@@ -220,7 +220,7 @@ public struct RESTResponder: HTTPResponder {
             Result { () throws(LogBatchDecodingError) in try decoder.decodeBatch(bytes) }
         }
         switch result {
-        case .success(let decoded): return decoded.map(Self.incoming)
+        case .success(let decoded): return decoded
         case .failure(let error): throw Self.restError(error, single: false)
         }
     }
@@ -230,20 +230,9 @@ public struct RESTResponder: HTTPResponder {
             Result { () throws(LogBatchDecodingError) in try decoder.decodeSingle(bytes) }
         }
         switch result {
-        case .success(let decoded): return Self.incoming(decoded)
+        case .success(let decoded): return decoded
         case .failure(let error): throw Self.restError(error, single: true)
         }
-    }
-
-    private static func incoming(_ decoded: DecodedLogRecord) -> IncomingLogRecord {
-        IncomingLogRecord(
-            channel: decoded.channel,
-            level: decoded.level,
-            message: decoded.message,
-            timestamp: decoded.timestampMicroseconds,
-            metaJSON: decoded.metaJSON,
-            metaKeyCount: decoded.metaKeyCount
-        )
     }
 
     private static func restError(_ error: LogBatchDecodingError, single: Bool) -> RESTError {

@@ -15,12 +15,6 @@ struct LogPilotRESTCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let settings: LogPilotSettings
-        do {
-            settings = try LogPilotSettings.resolve(options: options)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        try await LogPilotServer.run(binaryName: "logpilot-rest", settings: settings, fronts: [.rest])
+        try await LogPilotServer.run(binaryName: "logpilot-rest", options: options) { _ in [.rest] }
     }
 }

@@ -4,6 +4,7 @@ public import Logging
 import Metrics
 public import Prometheus
 import UnixSignals
+public import ArgumentParser
 public import ServiceLifecycle
 
 /// What a front needs to build its service.
@@ -120,5 +121,23 @@ struct DrainSignalService: Service {
         try? await gracefulShutdown()
         state.beginDraining()
         logger.info("shutdown requested: readiness is DOWN, draining")
+    }
+}
+
+extension LogPilotServer {
+    /// What every executable's `run()` does: resolves the settings from the flags and the `LOGPILOT_*` environment
+    /// (an invalid value stops with a usage error naming the setting), picks the fronts, and runs.
+    public static func run(
+        binaryName: String,
+        options: ServerOptions,
+        fronts: (LogPilotSettings) -> [Front]
+    ) async throws {
+        let settings: LogPilotSettings
+        do {
+            settings = try LogPilotSettings.resolve(options: options)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        try await run(binaryName: binaryName, settings: settings, fronts: fronts(settings))
     }
 }

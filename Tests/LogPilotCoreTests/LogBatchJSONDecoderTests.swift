@@ -70,7 +70,7 @@ struct LogBatchJSONDecoderTests {
                     channel: "orders-3",
                     level: "INFO",
                     message: "placed \"order\"\n",
-                    timestampMicroseconds: 1_795_428_000_123_000,
+                    timestamp: 1_795_428_000_123_000,
                     metaJSON: #"{"host":"web-1","requestId":"r-1","userId":"12345"}"#,
                     metaKeyCount: 3
                 )
@@ -106,7 +106,7 @@ struct LogBatchJSONDecoderTests {
         #expect(record.level == nil)
         #expect(record.metaJSON == #"{"b":2,"c":3}"#)
         #expect(record.metaKeyCount == 2)
-        #expect(record.timestampMicroseconds == 2000)
+        #expect(record.timestamp == 2000)
 
         let cleared = try Self.decodeSingle(#"{"meta":{"a":1},"meta":null}"#)
         #expect(cleared.metaJSON == nil)
@@ -158,7 +158,7 @@ struct LogBatchJSONDecoderTests {
             channel: "c3",
             level: "INFO",
             message: "message 9999",
-            timestampMicroseconds: 9_999_000,
+            timestamp: 9_999_000,
             metaJSON: #"{"i":9999,"tag":"t"}"#,
             metaKeyCount: 2
         ))
@@ -168,17 +168,17 @@ struct LogBatchJSONDecoderTests {
     // MARK: - Timestamps
 
     @Test func acceptsTimestampForms() throws {
-        #expect(try Self.decodeSingle(#"{"timestamp":"2026-11-23T12:00:00.123+02:00"}"#).timestampMicroseconds
+        #expect(try Self.decodeSingle(#"{"timestamp":"2026-11-23T12:00:00.123+02:00"}"#).timestamp
             == 1_795_428_000_123_000)
-        #expect(try Self.decodeSingle(#"{"timestamp":"2024-01-01"}"#).timestampMicroseconds == 1_704_067_200_000_000)
-        #expect(try Self.decodeSingle(#"{"timestamp":"2026\u002d11-23T10:00:00.123Z"}"#).timestampMicroseconds
+        #expect(try Self.decodeSingle(#"{"timestamp":"2024-01-01"}"#).timestamp == 1_704_067_200_000_000)
+        #expect(try Self.decodeSingle(#"{"timestamp":"2026\u002d11-23T10:00:00.123Z"}"#).timestamp
             == 1_795_428_000_123_000)
-        #expect(try Self.decodeSingle(#"{"timestamp":1795428000123}"#).timestampMicroseconds == 1_795_428_000_123_000)
-        #expect(try Self.decodeSingle(#"{"timestamp":-1}"#).timestampMicroseconds == -1000)
-        #expect(try Self.decodeSingle(#"{"timestamp":0}"#).timestampMicroseconds == 0)
-        #expect(try Self.decodeSingle(#"{"timestamp":-0}"#).timestampMicroseconds == 0)
+        #expect(try Self.decodeSingle(#"{"timestamp":1795428000123}"#).timestamp == 1_795_428_000_123_000)
+        #expect(try Self.decodeSingle(#"{"timestamp":-1}"#).timestamp == -1000)
+        #expect(try Self.decodeSingle(#"{"timestamp":0}"#).timestamp == 0)
+        #expect(try Self.decodeSingle(#"{"timestamp":-0}"#).timestamp == 0)
         let largest = try Self.decodeSingle(#"{"timestamp":9223372036854775}"#)
-        #expect(largest.timestampMicroseconds == 9_223_372_036_854_775_000)
+        #expect(largest.timestamp == 9_223_372_036_854_775_000)
     }
 
     @Test(arguments: [

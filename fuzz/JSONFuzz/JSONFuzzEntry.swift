@@ -107,7 +107,7 @@ enum FuzzChecks {
                 check(record.channel == reference.channel, "channel differs")
                 check(record.level == reference.level, "level differs")
                 check(record.message == reference.message, "message differs")
-                check(record.timestampMicroseconds == reference.timestamp, "timestamp differs")
+                check(record.timestamp == reference.timestamp, "timestamp differs")
                 check(record.metaKeyCount == reference.metaKeyCount, "meta key count differs")
                 switch (record.metaJSON, reference.meta) {
                 case (nil, nil):

@@ -1,8 +1,9 @@
-/// One log record decoded from a JSON request body by ``LogBatchJSONDecoder``.
+/// An unvalidated log record, as a front decoded it from its wire format: JSON bodies (``LogBatchJSONDecoder``) and
+/// protobuf messages (the gRPC front) both produce it, and `Ingestor` validates it.
 ///
-/// Fields that are absent or JSON `null` are `nil`. The decoder checks JSON types only: the
-/// level is kept as raw text, and channel and message lengths are not limited here.
-public struct DecodedLogRecord: Sendable, Equatable {
+/// Fields that are absent or JSON `null` are `nil`. Decoders check wire types only: the level is kept as raw text,
+/// and channel and message lengths are not limited here.
+public struct IncomingLogRecord: Sendable, Equatable {
     /// The channel name, or `nil` when absent or `null`.
     public var channel: String?
 
@@ -12,8 +13,8 @@ public struct DecodedLogRecord: Sendable, Equatable {
     /// The message, or `nil` when absent or `null`.
     public var message: String?
 
-    /// The timestamp in microseconds since the Unix epoch, or `nil` when absent or `null`.
-    public var timestampMicroseconds: Int64?
+    /// Microseconds since the Unix epoch; `nil` means "use the server's receive time".
+    public var timestamp: Int64?
 
     /// The compact JSON text of the `meta` object, or `nil` when absent, `null` or `{}`.
     public var metaJSON: String?
@@ -21,28 +22,31 @@ public struct DecodedLogRecord: Sendable, Equatable {
     /// The number of top-level members of `meta` (duplicate keys counted), 0 when there is none.
     public var metaKeyCount: Int
 
-    /// Creates a decoded log record.
+    /// Creates an incoming log record.
     ///
     /// - Parameters:
     ///   - channel: The channel name.
     ///   - level: The level text.
     ///   - message: The message.
-    ///   - timestampMicroseconds: Microseconds since the Unix epoch.
+    ///   - timestamp: Microseconds since the Unix epoch, or nil for the receive time.
     ///   - metaJSON: The compact JSON text of the metadata object.
     ///   - metaKeyCount: The number of top-level metadata members.
     public init(
         channel: String? = nil,
         level: String? = nil,
         message: String? = nil,
-        timestampMicroseconds: Int64? = nil,
+        timestamp: Int64? = nil,
         metaJSON: String? = nil,
         metaKeyCount: Int = 0
     ) {
         self.channel = channel
         self.level = level
         self.message = message
-        self.timestampMicroseconds = timestampMicroseconds
+        self.timestamp = timestamp
         self.metaJSON = metaJSON
         self.metaKeyCount = metaKeyCount
     }
 }
+
+/// What ``LogBatchJSONDecoder`` returns: an ``IncomingLogRecord``.
+public typealias DecodedLogRecord = IncomingLogRecord

@@ -178,7 +178,7 @@ struct LogRecordReader {
             case .message:
                 isValid = try self.readString(into: &record.message, field: "message")
             case .timestamp:
-                isValid = try self.readTimestamp(into: &record.timestampMicroseconds)
+                isValid = try self.readTimestamp(into: &record.timestamp)
             case .meta:
                 isValid = try self.readMeta(into: &record)
             case .other:

@@ -35,35 +35,6 @@ public struct StoredLogRecord: Sendable, Equatable {
     }
 }
 
-/// An unvalidated record as a front decoded it from its wire format. `Ingestor` validates it.
-public struct IncomingLogRecord: Sendable, Equatable {
-    public var channel: String?
-    public var level: String?
-    public var message: String?
-    /// Microseconds since the epoch; nil means "use the server's receive time".
-    public var timestamp: Int64?
-    /// Compact JSON object text, or nil.
-    public var metaJSON: String?
-    /// Number of top-level keys in `metaJSON`.
-    public var metaKeyCount: Int
-
-    public init(
-        channel: String? = nil,
-        level: String? = nil,
-        message: String? = nil,
-        timestamp: Int64? = nil,
-        metaJSON: String? = nil,
-        metaKeyCount: Int = 0
-    ) {
-        self.channel = channel
-        self.level = level
-        self.message = message
-        self.timestamp = timestamp
-        self.metaJSON = metaJSON
-        self.metaKeyCount = metaKeyCount
-    }
-}
-
 /// The outcome of a committed append: ids are contiguous, `firstId...lastId`.
 public struct AppendResult: Sendable, Equatable {
     public var count: Int
