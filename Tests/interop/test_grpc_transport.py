@@ -136,14 +136,6 @@ def test_grpc_max_receive_bytes_flag(make_grpc_server, grpc_connect, lp):
     assert c.stub.SendLog(lp.pb.LogRequest(channel=ch, message="after"), timeout=10).status == "success"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: StreamLogs ended by an oversized message (RESOURCE_EXHAUSTED from the transport) does not acknowledge "
-    "what it stores: the status goes out at once while the records received before the oversized message are "
-    "still being committed (or are cancelled), so the last ack is below what ends up in the database (records "
-    "stored but never acknowledged: a retrying client duplicates them), and the number stored varies from run to "
-    "run. Repro: logpilot-all --grpc-max-receive-bytes 1048576; StreamLogs([3000 small LogRequests, one with a "
-    "1.1 MB message]) sent back to back → RESOURCE_EXHAUSTED; last ack e.g. 2943 or 2999, rows stored 2998 or "
-    "3000 a second later. A bad level at the same index (INVALID_ARGUMENT) is exact: last ack 3000 = rows 3000."))
 @pytest.mark.time_limit(60)
 def test_oversized_stream_message_acknowledges_exactly_what_was_stored(make_grpc_server, grpc_connect, lp):
     s = make_grpc_server("--grpc-max-receive-bytes", str(1024 * 1024))

@@ -377,7 +377,11 @@ actor GRPCConnection {
                 call.deliver(message)
             }
         } catch {
-            failCall(streamID, error)
+            // The request stream is broken from here on (oversized or malformed message). Nothing more is read from
+            // it, but the handler still gets the messages that came before, then the error from `next()`: a
+            // streaming handler commits and acknowledges what it received, and the call ends with this status.
+            stream.deframer = nil
+            call.deliverFailure(error)
             return
         }
         grantWindowIfRoom(stream)

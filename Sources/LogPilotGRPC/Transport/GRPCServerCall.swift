@@ -36,6 +36,9 @@ final class GRPCServerCall: Sendable {
         /// Framed bytes of the messages in `requests`.
         var requestBytes = 0
         var requestStreamEnded = false
+        /// The request stream broke (oversized or malformed message): `next()` throws this once the messages that
+        /// arrived before it have been taken.
+        var requestStreamError: GRPCStatus?
         var receiver: Receiver?
         /// Set by the connection while it withholds window: wake it once `requestBytes` is at most this.
         var windowNotificationThreshold: Int?
@@ -81,11 +84,25 @@ final class GRPCServerCall: Sendable {
         receiver?.resume(returning: .success(message))
     }
 
+    /// The request stream broke at this point (e.g. an oversized message): the handler first gets the messages that
+    /// came before it, then `next()` throws `status`, so a streaming handler can finish (commit, acknowledge) what it
+    /// already received before the call ends with that status.
+    func deliverFailure(_ status: GRPCStatus) {
+        let receiver = state.withLock { state -> Receiver? in
+            guard state.failure == nil, state.requestStreamError == nil else { return nil }
+            state.requestStreamError = status
+            guard state.requests.isEmpty, let receiver = state.receiver else { return nil }
+            state.receiver = nil
+            return receiver
+        }
+        receiver?.resume(returning: .failure(status))
+    }
+
     /// The client half-closed: after the queued messages, `next()` returns nil.
     func deliverEnd() {
         let receiver = state.withLock { state -> Receiver? in
             state.requestStreamEnded = true
-            guard state.requests.isEmpty, let receiver = state.receiver else { return nil }
+            guard state.requests.isEmpty, state.requestStreamError == nil, let receiver = state.receiver else { return nil }
             state.receiver = nil
             return receiver
         }
@@ -181,6 +198,7 @@ final class GRPCServerCall: Sendable {
                         }
                         return (.success(message), notify)
                     }
+                    if let error = state.requestStreamError { return (.failure(error), false) }
                     if state.requestStreamEnded { return (.success(nil), false) }
                     if Task.isCancelled { return (.failure(GRPCStatus(.cancelled, "the call was cancelled")), false) }
                     precondition(state.receiver == nil, "GRPCRequestReceiver.next() called concurrently")
