@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pkg-config libsqlite3-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-  sqlite3 curl ca-certificates)
+  sqlite3 curl ca-certificates prometheus)
 WITH_PYTHON=0
 for arg in "$@"; do
   case "$arg" in

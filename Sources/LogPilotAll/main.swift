@@ -14,7 +14,8 @@ struct LogPilotAllCommand: AsyncParsableCommand {
             --protocol (LOGPILOT_PROTOCOL) selects the fronts: all (REST and gRPC, the default), rest or grpc. Every \
             option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the \
             variable.
-            """
+            """,
+        subcommands: [ConfigCommand.self, BackupCommand.self]
     )
 
     @OptionGroup var options: ServerOptions

@@ -10,18 +10,19 @@ extension Front {
     public static let grpc = Front(name: "grpc") { context in
         let settings = context.settings
         let methods =
-            LogService(ingestor: context.ingestor, state: context.state).methods
+            LogService(ingestor: context.ingestor, state: context.state, apiKeys: context.live.apiKeys).methods
             + HealthService(engine: context.ingestor.engine, state: context.state).methods
             + ReflectionService().methods
+        var configuration = GRPCServerConfiguration(
+            host: settings.host,
+            port: settings.grpcPort,
+            maxReceiveMessageBytes: settings.grpcMaxReceiveBytes,
+            maxConcurrentStreamsPerConnection: settings.grpcMaxConcurrentStreams,
+            maxConnections: settings.grpcMaxConnections
+        )
+        configuration.liveAPIKeys = context.live.apiKeys
         return GRPCServer(
-            configuration: GRPCServerConfiguration(
-                host: settings.host,
-                port: settings.grpcPort,
-                maxReceiveMessageBytes: settings.grpcMaxReceiveBytes,
-                maxConcurrentStreamsPerConnection: settings.grpcMaxConcurrentStreams,
-                maxConnections: settings.grpcMaxConnections,
-                apiKeys: settings.apiKeys
-            ),
+            configuration: configuration,
             methods: methods,
             logger: context.logger,
             onListening: { port in context.logger.info("gRPC listening", metadata: ["port": "\(port)"]) }

@@ -9,7 +9,8 @@ struct LogPilotGRPCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logpilot-grpc",
         abstract: "LogPilot log ingestion server: gRPC (logpilot.LogService, health, reflection) over the shared SQLite storage engine.",
-        discussion: "Every option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the variable. REST options are accepted and unused."
+        discussion: "Every option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the variable. REST options are accepted and unused.",
+        subcommands: [ConfigCommand.self, BackupCommand.self]
     )
 
     @OptionGroup var options: ServerOptions

@@ -15,16 +15,24 @@ public struct HealthReport: Sendable {
 
     /// A writer stuck in one transaction for longer than this makes liveness fail.
     public static let writerStuckSeconds: Double = 60
+    /// An event loop silent for longer than this makes liveness fail (its heartbeat runs every second).
+    public static let eventLoopStuckSeconds: Double = 30
     /// Readiness fails while the write queue is fuller than this fraction.
     public static let queueHighWater = 0.9
 
     public var isUp: Bool
     public var body: [UInt8]
 
-    public init(probe: Probe, storage: StorageEngine.Status, state: ServerState, freeBytes: Int64?) {
+    public init(
+        probe: Probe,
+        storage: StorageEngine.Status,
+        state: ServerState,
+        freeBytes: Int64?,
+        eventLoopSilenceSeconds: Double = 0
+    ) {
         let storageUp = storage.isWritable
         let queueFill = storage.maxQueuedRecords > 0 ? Double(storage.queuedRecords) / Double(storage.maxQueuedRecords) : 0
-        let live = storage.writerBusySeconds < Self.writerStuckSeconds
+        let live = storage.writerBusySeconds < Self.writerStuckSeconds && eventLoopSilenceSeconds < Self.eventLoopStuckSeconds
         let started = storage.phase != .starting && storage.phase != .migrating
         let ready = storageUp && !state.isDraining && queueFill < Self.queueHighWater && live
 
@@ -38,7 +46,7 @@ public struct HealthReport: Sendable {
         } else if queueFill >= Self.queueHighWater {
             readinessReason = "write queue above \(Int(Self.queueHighWater * 100))% of its bound"
         } else if !live {
-            readinessReason = "writer stuck"
+            readinessReason = storage.writerBusySeconds >= Self.writerStuckSeconds ? "writer stuck" : "event loop stuck"
         }
 
         switch probe {
@@ -107,6 +115,8 @@ public struct HealthReport: Sendable {
             writer.beginObject()
             writer.writeKey("writerBusySeconds")
             writer.writeRaw(String(storage.writerBusySeconds))
+            writer.writeKey("eventLoopSilenceSeconds")
+            writer.writeRaw(String((eventLoopSilenceSeconds * 1000).rounded() / 1000))
             writer.endObject()
             writer.endObject()
         }

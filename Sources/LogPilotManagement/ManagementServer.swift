@@ -24,7 +24,8 @@ public enum ManagementServer {
     public static func makeRouter(
         engine: StorageEngine,
         state: ServerState,
-        registry: PrometheusCollectorRegistry
+        registry: PrometheusCollectorRegistry,
+        watchdog: EventLoopWatchdog? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router()
         let startTime = Double(WallClock.nowMicroseconds()) / 1_000_000
@@ -41,7 +42,8 @@ public enum ManagementServer {
                     probe: probe,
                     storage: status,
                     state: state,
-                    freeBytes: freeBytes(ofDirectoryContaining: status.path)
+                    freeBytes: freeBytes(ofDirectoryContaining: status.path),
+                    eventLoopSilenceSeconds: watchdog?.longestSilenceSeconds ?? 0
                 )
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
@@ -55,21 +57,10 @@ public enum ManagementServer {
         }
         for path in ["/metrics", "/actuator/prometheus"] {
             router.get(RouterPath(path)) { _, _ -> Response in
-                var buffer: [UInt8] = []
-                buffer.reserveCapacity(16 * 1024)
-                registry.emit(into: &buffer)
-                ProcessMetrics.write(into: &buffer, startTimeSeconds: startTime)
-                if let free = freeBytes(ofDirectoryContaining: engine.status.path) {
-                    buffer.append(contentsOf: """
-                        # HELP logpilot_storage_free_bytes Free bytes on the volume holding the database.
-                        # TYPE logpilot_storage_free_bytes gauge
-                        logpilot_storage_free_bytes \(free)
-
-                        """.utf8)
-                }
+                let page = MetricsPage.render(registry: registry, engine: engine, state: state, startTimeSeconds: startTime)
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: page)))
             }
         }
         return router
@@ -81,11 +72,12 @@ public enum ManagementServer {
         state: ServerState,
         registry: PrometheusCollectorRegistry,
         configuration: ManagementConfiguration,
+        watchdog: EventLoopWatchdog? = nil,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(engine: engine, state: state, registry: registry),
+            router: makeRouter(engine: engine, state: state, registry: registry, watchdog: watchdog),
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
@@ -100,6 +92,11 @@ public enum ManagementServer {
 
     /// Free bytes for unprivileged users on the filesystem holding `path`, or nil when unknown.
     public static func freeBytes(ofDirectoryContaining path: String) -> Int64? {
+        volume(ofDirectoryContaining: path)?.free
+    }
+
+    /// Free (for unprivileged users) and total bytes of the filesystem holding `path`, or nil when unknown.
+    static func volume(ofDirectoryContaining path: String) -> (free: Int64, total: Int64)? {
         #if os(Linux)
         var directory = path
         if let slash = directory.lastIndex(of: "/") {
@@ -110,7 +107,7 @@ public enum ManagementServer {
         }
         var stats = statvfs()
         guard statvfs(directory, &stats) == 0 else { return nil }
-        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        return (Int64(stats.f_bavail) * Int64(stats.f_frsize), Int64(stats.f_blocks) * Int64(stats.f_frsize))
         #else
         return nil
         #endif

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// `process_*` metrics in the Prometheus client conventions, read from /proc at scrape time.
+/// `process_*` metrics in the Prometheus client conventions, read from /proc at scrape time (help texts: `MetricsPage`).
 enum ProcessMetrics {
     static func write(into buffer: inout [UInt8], startTimeSeconds: Double) {
         var text = ""
@@ -10,9 +10,9 @@ enum ProcessMetrics {
         if let status = read("/proc/self/status") {
             for line in status.split(separator: "\n") {
                 if line.hasPrefix("VmRSS:"), let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
-                    text += gauge("process_resident_memory_bytes", "Resident memory size in bytes.", kib * 1024)
+                    text += gauge("process_resident_memory_bytes", kib * 1024)
                 } else if line.hasPrefix("VmSize:"), let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
-                    text += gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", kib * 1024)
+                    text += gauge("process_virtual_memory_bytes", kib * 1024)
                 }
             }
         }
@@ -21,25 +21,24 @@ enum ProcessMetrics {
             // After the command name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
             if fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) {
                 let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-                text += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
                 text += "# TYPE process_cpu_seconds_total counter\n"
                 text += "process_cpu_seconds_total \((utime + stime) / ticks)\n"
             }
         }
         if let fds = try? countEntries("/proc/self/fd") {
-            text += gauge("process_open_fds", "Number of open file descriptors.", Double(fds))
+            text += gauge("process_open_fds", Double(fds))
         }
         var limit = rlimit()
         if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 {
-            text += gauge("process_max_fds", "Maximum number of open file descriptors.", Double(limit.rlim_cur))
+            text += gauge("process_max_fds", Double(limit.rlim_cur))
         }
         #endif
-        text += gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", startTimeSeconds)
+        text += gauge("process_start_time_seconds", startTimeSeconds)
         buffer.append(contentsOf: text.utf8)
     }
 
-    private static func gauge(_ name: String, _ help: String, _ value: Double) -> String {
-        "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+    private static func gauge(_ name: String, _ value: Double) -> String {
+        "# TYPE \(name) gauge\n\(name) \(value)\n"
     }
 
     private static func read(_ path: String) -> String? {

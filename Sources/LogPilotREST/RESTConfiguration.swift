@@ -6,10 +6,14 @@ public struct RESTConfiguration: Sendable {
     public var host: String
     /// Port to listen on (0 picks a free port, for tests).
     public var port: Int
-    /// API keys; empty turns authentication off.
-    public var apiKeys: APIKeySet
+    /// API keys; empty turns authentication off. Live: a config reload replaces them.
+    public var apiKeys: LiveValue<APIKeySet>
+    /// Origins allowed to call the API from a browser (CORS); empty = none, `*` = any. Live.
+    public var corsAllowedOrigins: LiveValue<[String]>
     /// Seconds a connection may stay idle before it is closed.
     public var idleTimeoutSeconds: Int
+    /// Open connections at most; more are closed as soon as they are accepted.
+    public var maxConnections: Int
     /// Request-body bytes of ingest requests being received and decoded at once, at most; beyond it new ingest
     /// requests get 429. A single body up to `maxBodyBytes` is always admitted when nothing else is held.
     public var maxInflightBodyBytes: Int
@@ -17,14 +21,23 @@ public struct RESTConfiguration: Sendable {
     public init(
         host: String = "0.0.0.0",
         port: Int = 8080,
-        apiKeys: APIKeySet = APIKeySet([]),
+        apiKeys: LiveValue<APIKeySet> = LiveValue(APIKeySet([])),
+        corsAllowedOrigins: LiveValue<[String]> = LiveValue([]),
         idleTimeoutSeconds: Int = 75,
+        maxConnections: Int = 4096,
         maxInflightBodyBytes: Int = 8 * 1024 * 1024
     ) {
+        self.maxConnections = maxConnections
         self.host = host
         self.port = port
         self.apiKeys = apiKeys
+        self.corsAllowedOrigins = corsAllowedOrigins
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.maxInflightBodyBytes = maxInflightBodyBytes
+    }
+
+    /// Fixed API keys and CORS origins (tests, embedding).
+    public init(host: String = "0.0.0.0", port: Int = 8080, apiKeys: APIKeySet, corsAllowedOrigins: [String] = []) {
+        self.init(host: host, port: port, apiKeys: LiveValue(apiKeys), corsAllowedOrigins: LiveValue(corsAllowedOrigins))
     }
 }

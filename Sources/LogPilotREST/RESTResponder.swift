@@ -9,12 +9,13 @@ import NIOCore
 /// encodes the answer. Routing is a small explicit table so that a wrong method is a 405 with `Allow`, an unknown
 /// path a 404, and every error a JSON body — never Hummingbird's empty 500.
 public struct RESTResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = RESTRequestContext
 
     let ingestor: Ingestor
     let configuration: RESTConfiguration
     let decoder: LogBatchJSONDecoder
     let bodyBudget: IngestBodyBudget
+    let httpMetrics = HTTPMetrics()
 
     public init(ingestor: Ingestor, configuration: RESTConfiguration) {
         self.ingestor = ingestor
@@ -70,21 +71,61 @@ public struct RESTResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let route = Self.route(for: request.uri.path)
+        let cors = CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins.value)
+        let origin = request.headers[.origin]
+        var response: Response
+        if request.method == .options, origin != nil, request.headers[.accessControlRequestMethod] != nil, route != nil {
+            response = Self.preflight(cors: cors, origin: origin)
+        } else {
+            response = await handle(request, route: route, context: context)
+            if origin != nil {
+                for field in cors.responseHeaders(origin: origin) { response.headers.append(field) }
+            }
+        }
+        let duration = started.duration(to: .now)
+        let template = route?.template ?? "other"
+        httpMetrics.record(method: request.method.rawValue, route: template, code: response.status.code, duration: duration)
+        // Route template, never the raw path or query (they may carry consumer ids); never headers or bodies.
+        context.logger.debug("request", metadata: [
+            "http.method": "\(request.method.rawValue)", "http.route": "\(template)",
+            "http.status": "\(response.status.code)",
+            "http.duration_ms": "\(Double(duration.components.attoseconds / 1_000_000_000_000) / 1000 + Double(duration.components.seconds) * 1000)",
+        ])
+        return response
+    }
+
+    /// A CORS preflight: 204 with the allowed methods and headers, or 403 for an origin that is not allowed.
+    private static func preflight(cors: CORSPolicy, origin: String?) -> Response {
+        guard let headers = cors.preflightHeaders(origin: origin) else {
+            return response(for: RESTError(
+                status: .forbidden,
+                errorCode: "CORS_ORIGIN_NOT_ALLOWED",
+                message: "origin \((origin ?? "").prefix(200)) is not allowed (LOGPILOT_CORS_ALLOWED_ORIGINS)",
+                field: "Origin"
+            ))
+        }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    private func handle(_ request: Request, route: Route?, context: Context) async -> Response {
         do {
             // Authenticate before routing, so that an unauthenticated client cannot even learn which paths exist.
-            try authenticate(request)
-            guard let route = Self.route(for: request.uri.path) else {
+            let client = try authenticate(request, context: context)
+            guard let route else {
                 throw RESTError(status: .notFound, errorCode: "NOT_FOUND", message: "no such path: \(request.uri.path.prefix(200))")
             }
+            if let client { try ingestor.admitRequest(from: client, protocol: .rest) }
             if request.method == .head {
                 // HEAD is GET without the body; Content-Length still describes the GET body.
-                var response = try await dispatch(route, method: .get, request: request, context: context)
+                var response = try await dispatch(route, method: .get, request: request, context: context, client: client)
                 let length = response.body.contentLength ?? 0
                 response.body = ResponseBody()
                 response.headers[.contentLength] = String(length)
                 return response
             }
-            return try await dispatch(route, method: request.method, request: request, context: context)
+            return try await dispatch(route, method: request.method, request: request, context: context, client: client)
         } catch let error as RESTError {
             return Self.response(for: error)
         } catch let error as LogPilotError {
@@ -106,13 +147,14 @@ public struct RESTResponder: HTTPResponder {
         _ route: Route,
         method: HTTPRequest.Method,
         request: Request,
-        context: Context
+        context: Context,
+        client: RateLimitClient?
     ) async throws -> Response {
         switch (route, method) {
         case (.logs, .post):
-            return try await ingestBody(request, single: true)
+            return try await ingestBody(request, single: true, client: client)
         case (.batch, .post):
-            return try await ingestBody(request, single: false)
+            return try await ingestBody(request, single: false, client: client)
         case (.logs, .get):
             return try await search(request)
         case (.channel(let channel), .get):
@@ -146,17 +188,27 @@ public struct RESTResponder: HTTPResponder {
 
     // MARK: Authentication
 
-    private func authenticate(_ request: Request) throws(RESTError) {
-        guard configuration.apiKeys.isEnabled else { return }
+    /// Checks the API key when authentication is on, and returns who the request is charged to for rate limiting:
+    /// the key, or (authentication off) the client address — nil when rate limiting is off.
+    private func authenticate(_ request: Request, context: Context) throws(RESTError) -> RateLimitClient? {
+        let keys = configuration.apiKeys.value
+        let rateLimited = ingestor.rateLimiter.policy
+        guard keys.isEnabled else {
+            guard rateLimited.isEnabled else { return nil }
+            let peer = context.remoteAddress?.ipAddress
+            let forwarded = request.headers[values: Self.forwardedFor]
+            return .address(rateLimited.trustedProxies.clientAddress(peer: peer, forwardedFor: forwarded))
+        }
         var presented: Substring?
-        if let key = request.headers[HTTPField.Name("X-API-KEY")!] {
+        if let key = request.headers[Self.apiKeyHeader] {
             presented = key[...]
         } else if let authorization = request.headers[.authorization],
             authorization.count > 7, authorization.prefix(7).lowercased() == "bearer "
         {
             presented = authorization.dropFirst(7)
         }
-        guard let presented, configuration.apiKeys.accepts(presented) else {
+        guard let presented, keys.accepts(presented) else {
+            ingestor.countRefusedRequest(protocol: .rest, reason: "unauthorized")
             var error = RESTError(
                 status: .unauthorized,
                 errorCode: "UNAUTHORIZED",
@@ -167,16 +219,21 @@ public struct RESTResponder: HTTPResponder {
             error.headers[.wwwAuthenticate] = "Bearer"
             throw error
         }
+        return rateLimited.isEnabled ? .apiKey(presented) : nil
     }
+
+    static let apiKeyHeader = HTTPField.Name("X-API-KEY")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     // MARK: Writes
 
     /// Admission, then body → records → commit. The body buffer is released before waiting for the commit, and the
     /// bytes held while receiving and decoding are bounded by `bodyBudget`.
-    private func ingestBody(_ request: Request, single: Bool) async throws -> Response {
-        try engine.checkAdmission()
+    private func ingestBody(_ request: Request, single: Bool, client: RateLimitClient?) async throws -> Response {
+        try ingestor.admitWrite(protocol: .rest)
         let declared = request.headers[.contentLength].flatMap { Int($0) } ?? limits.maxBodyBytes
         guard let reserved = bodyBudget.reserve(min(declared, limits.maxBodyBytes)) else {
+            ingestor.countRefusedRequest(protocol: .rest, reason: "overloaded")
             throw LogPilotError(
                 code: .overloaded,
                 message: "too many ingest requests are being received at once; retry later",
@@ -184,23 +241,32 @@ public struct RESTResponder: HTTPResponder {
             )
         }
         let records: [IncomingLogRecord]
+        let bytes: Int
         do {
-            records = try await decodedRecords(request, single: single)
+            (records, bytes) = try await decodedRecords(request, single: single)
         } catch {
             bodyBudget.release(reserved)
             throw error
         }
         bodyBudget.release(reserved)
-        return try await ingest(records, single: single)
+        return try await ingest(records, single: single, client: client, bytes: bytes)
     }
 
-    private func decodedRecords(_ request: Request, single: Bool) async throws -> [IncomingLogRecord] {
+    /// The records and the body's size as received (compressed when gzip).
+    private func decodedRecords(_ request: Request, single: Bool) async throws -> ([IncomingLogRecord], Int) {
+        let wireBytes = request.headers[.contentLength].flatMap { Int($0) }
         let body = try await readJSONBody(request)
-        return single ? [try decodeSingle(body)] : try decodeBatch(body)
+        let records = single ? [try decodeSingle(body)] : try decodeBatch(body)
+        return (records, wireBytes ?? body.readableBytes)
     }
 
-    private func ingest(_ records: [IncomingLogRecord], single: Bool) async throws -> Response {
-        let result = try await ingestor.ingest(records, protocol: .rest, single: single)
+    private func ingest(
+        _ records: [IncomingLogRecord],
+        single: Bool,
+        client: RateLimitClient?,
+        bytes: Int
+    ) async throws -> Response {
+        let result = try await ingestor.ingest(records, protocol: .rest, single: single, client: client, bytes: bytes)
         var writer = JSONWriter(reservingCapacity: 64)
         writer.beginObject()
         writer.writeKey("accepted")

@@ -12,10 +12,14 @@ public enum RESTServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        let connections = ConnectionCounter(limit: configuration.maxConnections)
+        return Application(
             responder: RESTResponder(ingestor: ingestor, configuration: configuration),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: ingestor.limits.maxBodyBytes)],
+                additionalChannelHandlers: [
+                    ConnectionLimitHandler(counter: connections),
+                    ExpectContinueHandler(maxBodyBytes: ingestor.limits.maxBodyBytes),
+                ],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
                 httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
             )),

@@ -9,7 +9,8 @@ struct LogPilotRESTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logpilot-rest",
         abstract: "LogPilot log ingestion server: REST API over the shared SQLite storage engine.",
-        discussion: "Every option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the variable."
+        discussion: "Every option can also be set with the LOGPILOT_* environment variable named in its help; a flag wins over the variable.",
+        subcommands: [ConfigCommand.self, BackupCommand.self]
     )
 
     @OptionGroup var options: ServerOptions

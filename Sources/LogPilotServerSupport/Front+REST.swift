@@ -9,7 +9,10 @@ extension Front {
             configuration: RESTConfiguration(
                 host: context.settings.host,
                 port: context.settings.httpPort,
-                apiKeys: context.settings.apiKeys,
+                apiKeys: context.live.apiKeys,
+                corsAllowedOrigins: context.live.corsAllowedOrigins,
+                idleTimeoutSeconds: context.settings.httpIdleTimeoutSeconds,
+                maxConnections: context.settings.httpMaxConnections,
                 maxInflightBodyBytes: context.settings.maxInflightBodyBytes
             ),
             logger: context.logger,

@@ -6,11 +6,14 @@ public import Prometheus
 import UnixSignals
 public import ArgumentParser
 public import ServiceLifecycle
+import Foundation
 
 /// What a front needs to build its service.
 public struct FrontContext: Sendable {
     public var ingestor: Ingestor
     public var settings: LogPilotSettings
+    /// Settings that change on a config reload (API keys, CORS origins, ...): read them here, not from `settings`.
+    public var live: LiveControls
     public var state: ServerState
     public var logger: Logger
 }
@@ -31,8 +34,15 @@ public struct Front: Sendable {
 /// first, the fronts stop accepting and finish in-flight requests, then the writer commits what is queued and the
 /// database closes.
 public enum LogPilotServer {
-    public static func run(binaryName: String, settings: LogPilotSettings, fronts: [Front]) async throws {
-        let logger = bootstrapObservability(binaryName: binaryName, settings: settings)
+    public static func run(
+        binaryName: String,
+        settings: LogPilotSettings,
+        options: ServerOptions,
+        environment: [String: String],
+        fronts: [Front]
+    ) async throws {
+        let live = LiveControls(settings)
+        let logger = bootstrapObservability(binaryName: binaryName, settings: settings, logLevel: live.logLevel)
         let registry = metricsRegistry
         logger.info("starting", metadata: [
             "version": "\(LogPilotVersion.current)",
@@ -44,14 +54,32 @@ public enum LogPilotServer {
         } else {
             logger.info("API key authentication is on", metadata: ["auth.keys": "\(settings.apiKeys.count)"])
         }
+        if let file = settings.configFile {
+            logger.info("configuration file loaded", metadata: ["config.file": "\(file)"])
+        }
+        if settings.rateLimit.isEnabled {
+            logger.info("rate limiting is on", metadata: [
+                "rate_limit.requests": "\(settings.rateLimit.requestRefillTokens)/\(settings.rateLimit.refillPeriodSeconds)s",
+                "rate_limit.records": "\(settings.rateLimit.recordRefillTokens)/\(settings.rateLimit.refillPeriodSeconds)s",
+                "rate_limit.per": "\(settings.apiKeys.isEnabled ? "api key" : "client address")",
+            ])
+        }
         for variable in settings.ignoredVariables {
             logger.notice("ignoring a Java LogPilot setting that has no effect here", metadata: ["variable": "\(variable)"])
         }
 
         let engine = StorageEngine(configuration: settings.storage, logger: logger)
-        let ingestor = Ingestor(engine: engine, limits: settings.limits)
+        let ingestor = Ingestor(
+            engine: engine,
+            limits: settings.limits,
+            rateLimiter: live.rateLimiter,
+            maxChannelSeries: settings.metricsMaxChannels
+        )
         let state = ServerState()
-        let context = FrontContext(ingestor: ingestor, settings: settings, state: state, logger: logger)
+        let watchdog = EventLoopWatchdog()
+        watchdog.start()
+        defer { watchdog.stop() }
+        let context = FrontContext(ingestor: ingestor, settings: settings, live: live, state: state, logger: logger)
 
         var services: [any Service] = [
             StorageService(engine: engine, logger: logger),
@@ -60,10 +88,12 @@ public enum LogPilotServer {
                 state: state,
                 registry: registry,
                 configuration: settings.management,
+                watchdog: watchdog,
                 logger: logger,
                 onServerRunning: { port in logger.info("management listening", metadata: ["port": "\(port)"]) }
             ),
-            RetentionService(engine: engine, logger: logger),
+            RetentionService(engine: engine, policy: live.retention, logger: logger),
+            ConfigWatcher(options: options, environment: environment, initial: settings, live: live, logger: logger),
         ]
         services += fronts.map { $0.makeService(context) }
         services.append(DrainSignalService(state: state, logger: logger))
@@ -83,18 +113,24 @@ public enum LogPilotServer {
     /// The process-wide Prometheus registry behind swift-metrics.
     public static let metricsRegistry = PrometheusCollectorRegistry()
 
-    private static func bootstrapObservability(binaryName: String, settings: LogPilotSettings) -> Logger {
-        let level = settings.logLevel
+    private static func bootstrapObservability(
+        binaryName: String,
+        settings: LogPilotSettings,
+        logLevel: LogLevelControl
+    ) -> Logger {
         switch settings.logFormat {
         case .text:
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardOutput(label: label)
-                handler.logLevel = level
-                return handler
+                handler.logLevel = .trace  // the level is decided by `logLevel`, which a reload can change
+                return LiveLevelLogHandler(inner: handler, control: logLevel)
             }
         case .json:
             LoggingSystem.bootstrap { label in
-                JSONLogHandler(label: label, service: binaryName, logLevel: level)
+                LiveLevelLogHandler(
+                    inner: JSONLogHandler(label: label, service: binaryName, logLevel: .trace),
+                    control: logLevel
+                )
             }
         }
         var factory = PrometheusMetricsFactory(registry: metricsRegistry)
@@ -105,6 +141,13 @@ public enum LogPilotServer {
             .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
         ]
+        let requestBuckets: [Duration] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+            .seconds(10),
+        ]
+        factory.durationHistogramBuckets["http_request_duration_seconds"] = requestBuckets
+        factory.durationHistogramBuckets["grpc_server_handling_seconds"] = requestBuckets
         MetricsSystem.bootstrap(factory)
         Gauge(label: "logpilot_build_info", dimensions: [("version", LogPilotVersion.current)]).record(1)
         return Logger(label: binaryName)
@@ -113,9 +156,10 @@ public enum LogPilotServer {
 
 /// The last service of the group, hence the first to hear about graceful shutdown: turns readiness DOWN at once,
 /// before any listener stops.
-struct DrainSignalService: Service {
+struct DrainSignalService: Service, CustomStringConvertible {
     let state: ServerState
     let logger: Logger
+    var description: String { "DrainSignalService" }
 
     func run() async throws {
         try? await gracefulShutdown()
@@ -132,12 +176,19 @@ extension LogPilotServer {
         options: ServerOptions,
         fronts: (LogPilotSettings) -> [Front]
     ) async throws {
+        let environment = ProcessInfo.processInfo.environment
         let settings: LogPilotSettings
         do {
-            settings = try LogPilotSettings.resolve(options: options)
+            settings = try LogPilotSettings.resolve(options: options, environment: environment)
         } catch {
             throw ValidationError(error.description)
         }
-        try await run(binaryName: binaryName, settings: settings, fronts: fronts(settings))
+        try await run(
+            binaryName: binaryName,
+            settings: settings,
+            options: options,
+            environment: environment,
+            fronts: fronts(settings)
+        )
     }
 }

@@ -1,15 +1,22 @@
 public import ArgumentParser
 
-/// Command-line options shared by the three executables. Every option has a `LOGPILOT_*` environment variable;
-/// precedence is built-in default < environment < flag. `--help` lists them all.
+/// Command-line options shared by the three executables. Every option has a `LOGPILOT_*` environment variable and a
+/// key in the config file; precedence is built-in default < config file < environment < flag. `--help` lists them.
 public struct ServerOptions: ParsableArguments, Sendable {
     public init() {}
+
+    @Option(help: "YAML config file (the `logpilot:` tree; see docs/configuration.md). Below variables and flags; watched for changes. (env LOGPILOT_CONFIG)")
+    public var config: String?
 
     // MARK: Listeners
     @Option(help: "Address every listener binds to. (env LOGPILOT_HOST, default 0.0.0.0)")
     public var host: String?
     @Option(help: "REST port. (env LOGPILOT_HTTP_PORT, default 8080)")
     public var httpPort: Int?
+    @Option(help: "REST: open connections at most; more are closed at once. (env LOGPILOT_HTTP_MAX_CONNECTIONS, default 4096)")
+    public var httpMaxConnections: Int?
+    @Option(help: "REST: seconds a connection may be idle before it is closed. (env LOGPILOT_HTTP_IDLE_TIMEOUT_SECONDS, default 75)")
+    public var httpIdleTimeoutSeconds: Int?
     @Option(help: "gRPC port (logpilot-grpc, logpilot-all). (env LOGPILOT_GRPC_PORT, default 50051)")
     public var grpcPort: Int?
     @Option(help: "Largest gRPC request message in bytes, after decompression; larger → RESOURCE_EXHAUSTED. (env LOGPILOT_GRPC_MAX_RECEIVE_BYTES, default 4194304)")
@@ -70,6 +77,26 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var apiKeys: String?
     @Option(help: "File with one API key per line, e.g. a mounted Secret. (env LOGPILOT_API_KEYS_FILE)")
     public var apiKeysFile: String?
+    @Option(help: "Rate-limit clients (per API key, else per address): true | false. (env LOGPILOT_RATE_LIMIT_ENABLED, default false)")
+    public var rateLimitEnabled: Bool?
+    @Option(help: "Requests a client may send in a burst. (env LOGPILOT_RATE_LIMIT_CAPACITY, default 100)")
+    public var rateLimitCapacity: Int?
+    @Option(help: "Requests refilled per refill duration. (env LOGPILOT_RATE_LIMIT_REFILL_TOKENS, default 100)")
+    public var rateLimitRefillTokens: Int?
+    @Option(help: "Refill duration in seconds. (env LOGPILOT_RATE_LIMIT_REFILL_DURATION, default 60)")
+    public var rateLimitRefillDurationSeconds: Int?
+    @Option(help: "Records a client may send in a burst; at least --max-batch-records. (env LOGPILOT_RATE_LIMIT_RECORDS_CAPACITY, default 100000)")
+    public var rateLimitRecordsCapacity: Int?
+    @Option(help: "Records refilled per refill duration. (env LOGPILOT_RATE_LIMIT_RECORDS_REFILL_TOKENS, default 100000)")
+    public var rateLimitRecordsRefillTokens: Int?
+    @Option(help: "Clients tracked at once (bounds the buckets' memory). (env LOGPILOT_RATE_LIMIT_MAX_CLIENTS, default 10000)")
+    public var rateLimitMaxClients: Int?
+    @Option(help: "Comma-separated CIDRs of proxies whose X-Forwarded-For is believed. (env LOGPILOT_TRUSTED_PROXIES, default none)")
+    public var trustedProxies: String?
+    @Option(help: "Comma-separated origins allowed to call the REST API from browsers (CORS), or *. (env LOGPILOT_CORS_ALLOWED_ORIGINS, default none)")
+    public var corsAllowedOrigins: String?
+    @Option(help: "Channels with their own series in logpilot_logs_received_total; the rest count as channel=\"other\". (env LOGPILOT_METRICS_MAX_CHANNELS, default 100)")
+    public var metricsMaxChannels: Int?
     @Option(help: "trace | debug | info | notice | warning | error | critical. (env LOGPILOT_LOG_LEVEL, default info)")
     public var logLevel: String?
     @Option(help: "Log output: text (readable) | json (one JSON object per line). (env LOGPILOT_LOG_FORMAT, default text)")

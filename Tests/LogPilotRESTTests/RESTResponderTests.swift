@@ -17,6 +17,8 @@ struct RESTResponderTests {
     func withApp(
         apiKeys: [String] = [],
         limits: IngestLimits = IngestLimits(),
+        rateLimit: RateLimitPolicy = RateLimitPolicy(),
+        corsAllowedOrigins: [String] = [],
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "logpilot-rest-" + UUID().uuidString
@@ -27,8 +29,8 @@ struct RESTResponderTests {
         )
         try await engine.start()
         let responder = RESTResponder(
-            ingestor: Ingestor(engine: engine, limits: limits),
-            configuration: RESTConfiguration(apiKeys: APIKeySet(apiKeys))
+            ingestor: Ingestor(engine: engine, limits: limits, rateLimiter: RateLimiter(policy: rateLimit)),
+            configuration: RESTConfiguration(apiKeys: APIKeySet(apiKeys), corsAllowedOrigins: corsAllowedOrigins)
         )
         let app = Application(responder: responder, logger: Self.quiet)
         do {
@@ -191,5 +193,69 @@ struct RESTResponderTests {
                 #expect(String(buffer: response.body).contains(#""message":"2","id":2"#))
             }
         }
+    }
+
+    // MARK: Rate limits and CORS
+
+    @Test func rateLimitedKeysGet429WithBothRetryHeaders() async throws {
+        var policy = RateLimitPolicy()
+        policy.isEnabled = true
+        policy.requestCapacity = 2
+        policy.requestRefillTokens = 1
+        policy.refillPeriodSeconds = 600
+        try await withApp(apiKeys: ["k1", "k2"], rateLimit: policy) { client in
+            let body = ByteBuffer(string: #"[{"channel":"c","message":"m"}]"#)
+            var headers = Self.json
+            headers[HTTPField.Name("X-API-KEY")!] = "k1"
+            for expected in [HTTPResponse.Status.created, .created, .tooManyRequests] {
+                try await client.execute(uri: "/api/logs/batch", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == expected)
+                    if expected == .tooManyRequests {
+                        #expect(response.headers[.retryAfter] == "600")
+                        #expect(response.headers[HTTPField.Name("X-Rate-Limit-Retry-After-Seconds")!] == "600")
+                        #expect(errorBody(response)["errorCode"] as? String == "RATE_LIMITED")
+                    }
+                }
+            }
+            headers[HTTPField.Name("X-API-KEY")!] = "k2"
+            try await client.execute(uri: "/api/logs/batch", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .created)
+            }
+        }
+    }
+
+    @Test func corsPreflightNeedsNoKeyAndOnlyAllowedOriginsGetHeaders() async throws {
+        try await withApp(apiKeys: ["k"], corsAllowedOrigins: ["https://app.example.com"]) { client in
+            let preflight: HTTPFields = [
+                .origin: "https://app.example.com", .accessControlRequestMethod: "POST",
+            ]
+            try await client.execute(uri: "/api/logs/batch", method: .options, headers: preflight) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowOrigin] == "https://app.example.com")
+                #expect(response.headers[.accessControlAllowHeaders]?.contains("X-API-KEY") == true)
+            }
+            let other: HTTPFields = [.origin: "https://other.example.com", .accessControlRequestMethod: "POST"]
+            try await client.execute(uri: "/api/logs/batch", method: .options, headers: other) { response in
+                #expect(response.status == .forbidden)
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+            // An unauthenticated request from an allowed origin still gets the CORS header, so the browser app
+            // can read the 401.
+            try await client.execute(uri: "/api/channels", method: .get, headers: [.origin: "https://app.example.com"]) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.accessControlAllowOrigin] == "https://app.example.com")
+                #expect(response.headers[.vary] == "Origin")
+            }
+        }
+    }
+
+    @Test func corsPolicyMatchesOrigins() {
+        let policy = CORSPolicy(allowedOrigins: ["https://a.example"])
+        #expect(policy.allowOriginValue(for: "https://a.example") == "https://a.example")
+        #expect(policy.allowOriginValue(for: "HTTPS://A.EXAMPLE") == "HTTPS://A.EXAMPLE")
+        #expect(policy.allowOriginValue(for: "https://a.example.evil") == nil)
+        #expect(policy.allowOriginValue(for: nil) == nil)
+        #expect(CORSPolicy(allowedOrigins: ["*"]).allowOriginValue(for: "https://x") == "*")
+        #expect(CORSPolicy(allowedOrigins: []).allowOriginValue(for: "https://x") == nil)
     }
 }

@@ -310,7 +310,7 @@ def test_grpc_ingest_is_counted_with_protocol_grpc(make_grpc_server, grpc_connec
                                                      ["info", "info", "warn", "error", "INFO"]]), timeout=10)
     c.stub.SendLog(pb.LogRequest(channel=ch, level="warning"), timeout=10)
     samples = parse_metrics(s.mget("/metrics").text)
-    assert metric(samples, "logpilot_logs_received_total", protocol="grpc", level="INFO") == 3
-    assert metric(samples, "logpilot_logs_received_total", protocol="grpc", level="WARN") == 2
-    assert metric(samples, "logpilot_logs_received_total", protocol="grpc", level="ERROR") == 1
-    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="INFO") in (0, None)
+    assert metric(samples, "logpilot_logs_received_total", protocol="grpc", level="INFO", channel=ch) == 3
+    assert metric(samples, "logpilot_logs_received_total", protocol="grpc", level="WARN", channel=ch) == 2
+    assert metric(samples, "logpilot_logs_received_total", protocol="grpc", level="ERROR", channel=ch) == 1
+    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="INFO", channel=ch) in (0, None)

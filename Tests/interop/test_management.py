@@ -42,7 +42,8 @@ def parse_metrics(text: str) -> dict:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+(\S+)$", line)
+        # Label values may hold braces (route="/api/logs/{channel}"): the label set ends at the last "}".
+        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?)\s+(\S+)$", line)
         assert m, f"not a Prometheus sample line: {line!r}"
         samples[m.group(1)] = float(m.group(2))
     return samples
@@ -61,7 +62,7 @@ def metric(samples, name, **labels):
 
 
 REQUIRED = [
-    'logpilot_logs_received_total{protocol="rest",level="INFO"}',
+    'logpilot_logs_received_total{protocol="rest",level="INFO",channel=',
     "logpilot_logs_stored_total",
     "logpilot_logs_rejected_total",
     "logpilot_storage_commit_records_bucket",
@@ -102,10 +103,10 @@ def test_metrics_count_exactly(make_server):
         if metric(samples, "logpilot_logs_stored_total") == 6 or time.monotonic() > deadline:
             break
         time.sleep(0.02)
-    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="INFO") == 3
-    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="WARN") == 2
-    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="ERROR") == 1
-    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="FATAL") in (0, None)
+    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="INFO", channel=ch) == 3
+    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="WARN", channel=ch) == 2
+    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="ERROR", channel=ch) == 1
+    assert metric(samples, "logpilot_logs_received_total", protocol="rest", level="FATAL", channel=ch) in (0, None)
     assert metric(samples, "logpilot_logs_stored_total") == 6
     rejected = sum(v for k, v in samples.items() if k.startswith("logpilot_logs_rejected_total"))
     assert rejected >= 4  # the whole 4-record batch was rejected

@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 
 /// Which front a request came through (a metric label and a log field).
 public enum IngestProtocol: String, Sendable {
@@ -6,26 +7,69 @@ public enum IngestProtocol: String, Sendable {
     case grpc
 }
 
-/// The one ingest path of every front: validates a whole batch, records metrics once per batch, appends it to the
-/// storage engine and returns only after the records are committed.
+/// The one ingest path of every front: admission (rate limits, queue room), validation of a whole batch, metrics
+/// recorded once per batch, the append to the storage engine — returning only after the records are committed.
 public struct Ingestor: Sendable {
     public let engine: StorageEngine
     public let limits: IngestLimits
+    /// Per-client token buckets (requests and records); a no-op unless its policy is enabled.
+    public let rateLimiter: RateLimiter
     private let metrics: IngestMetrics
 
-    public init(engine: StorageEngine, limits: IngestLimits) {
+    public init(
+        engine: StorageEngine,
+        limits: IngestLimits,
+        rateLimiter: RateLimiter = RateLimiter(policy: RateLimitPolicy()),
+        maxChannelSeries: Int = 100
+    ) {
         self.engine = engine
         self.limits = limits
-        self.metrics = IngestMetrics()
+        self.rateLimiter = rateLimiter
+        self.metrics = IngestMetrics(maxChannels: maxChannelSeries)
+    }
+
+    /// Charges one request (a write or a read) to the client's rate limit; throws `rateLimited` with a retry hint.
+    public func admitRequest(from client: RateLimitClient, protocol front: IngestProtocol) throws(LogPilotError) {
+        if case .limited(let seconds) = rateLimiter.admitRequest(client) {
+            metrics.refusedRequest(front, reason: "rate_limited")
+            throw LogPilotError(
+                code: .rateLimited,
+                message: "rate limit exceeded: too many requests from this client; retry in \(seconds) s",
+                retryAfterSeconds: seconds
+            )
+        }
+    }
+
+    /// Before a write's body is read: refuses at once (`overloaded`, with a retry hint) while the write queue is
+    /// nearly full, so that an overloaded server does not spend memory receiving bodies it cannot queue.
+    public func admitWrite(protocol front: IngestProtocol) throws(LogPilotError) {
+        do {
+            try engine.checkAdmission()
+        } catch {
+            metrics.refusedRequest(front, reason: "overloaded")
+            throw error
+        }
+    }
+
+    /// Counts a request a front refused before reading its records (e.g. `unauthorized`, or `overloaded` when the
+    /// body budget is spent), for `logpilot_requests_rejected_total`.
+    public func countRefusedRequest(protocol front: IngestProtocol, reason: String) {
+        metrics.refusedRequest(front, reason: reason)
     }
 
     /// Validates and stores a batch. A batch is all or nothing: the first bad record rejects it, naming its index
     /// and field (`records[3].level`); `single` drops the index for one-record requests (`POST /api/logs`).
+    /// - Parameters:
+    ///   - client: charged `batch.count` records when rate limiting is on.
+    ///   - bytes: the request's size on the wire, for `logpilot_ingest_bytes_total`.
     public func ingest(
         _ batch: [IncomingLogRecord],
         protocol front: IngestProtocol,
-        single: Bool = false
+        single: Bool = false,
+        client: RateLimitClient? = nil,
+        bytes: Int = 0
     ) async throws(LogPilotError) -> AppendResult {
+        metrics.received(bytes: bytes, records: batch.count, protocol: front)
         let records: [LogRecord]
         do {
             records = try validate(batch, single: single)
@@ -33,6 +77,14 @@ public struct Ingestor: Sendable {
             metrics.rejected(front, reason: error.code == .payloadTooLarge ? "too_large" : "invalid")
                 .increment(by: max(batch.count, 1))
             throw error
+        }
+        if let client, case .limited(let seconds) = rateLimiter.admitRecords(records.count, for: client) {
+            metrics.rejected(front, reason: "rate_limited").increment(by: records.count)
+            throw LogPilotError(
+                code: .rateLimited,
+                message: "rate limit exceeded: this client sent too many records; retry in \(seconds) s",
+                retryAfterSeconds: seconds
+            )
         }
         metrics.recordReceived(records, protocol: front)
         do {
@@ -127,33 +179,91 @@ public struct Ingestor: Sendable {
     }
 }
 
-/// Ingest metrics, recorded once per batch.
-struct IngestMetrics: Sendable {
-    private let received: [IngestProtocol: [Counter]]
+/// Ingest metrics, recorded once per batch (never per record).
+final class IngestMetrics: Sendable {
+    private let channels: ChannelLabels
+    private let counters = Mutex<[CounterKey: Counter]>([:])
+    private let batchRecords = Recorder(label: "logpilot_batch_records", aggregate: true)
+    private let ingestBytes: [IngestProtocol: Counter]
 
-    init() {
-        var received: [IngestProtocol: [Counter]] = [:]
-        for front in [IngestProtocol.rest, .grpc] {
-            received[front] = LogLevel.allCases.map { level in
-                Counter(
-                    label: "logpilot_logs_received_total",
-                    dimensions: [("protocol", front.rawValue), ("level", level.name)]
-                )
-            }
-        }
-        self.received = received
+    struct CounterKey: Hashable {
+        var front: IngestProtocol
+        var level: UInt8
+        var channel: String
     }
 
-    func recordReceived(_ records: [LogRecord], protocol front: IngestProtocol) {
-        var perLevel = [Int](repeating: 0, count: LogLevel.allCases.count)
-        for record in records { perLevel[Int(record.level.rawValue)] += 1 }
-        guard let counters = received[front] else { return }
-        for (index, count) in perLevel.enumerated() where count > 0 {
-            counters[index].increment(by: count)
+    init(maxChannels: Int) {
+        self.channels = ChannelLabels(capacity: maxChannels)
+        var bytes: [IngestProtocol: Counter] = [:]
+        for front in [IngestProtocol.rest, .grpc] {
+            bytes[front] = Counter(label: "logpilot_ingest_bytes_total", dimensions: [("protocol", front.rawValue)])
         }
+        self.ingestBytes = bytes
+    }
+
+    func received(bytes: Int, records: Int, protocol front: IngestProtocol) {
+        if bytes > 0 { ingestBytes[front]?.increment(by: bytes) }
+        batchRecords.record(records)
+    }
+
+    /// `logpilot_logs_received_total{protocol, level, channel}`, with `channel` capped by `ChannelLabels`.
+    func recordReceived(_ records: [LogRecord], protocol front: IngestProtocol) {
+        var counts: [CounterKey: Int] = [:]
+        var lastChannel: String?
+        var lastLabel = ""
+        for record in records {
+            if record.channel != lastChannel {
+                lastChannel = record.channel
+                lastLabel = channels.label(for: record.channel)
+            }
+            counts[CounterKey(front: front, level: record.level.rawValue, channel: lastLabel), default: 0] += 1
+        }
+        let resolved: [(Counter, Int)] = counters.withLock { cache in
+            counts.map { key, count in
+                if let counter = cache[key] { return (counter, count) }
+                let counter = Counter(
+                    label: "logpilot_logs_received_total",
+                    dimensions: [
+                        ("protocol", key.front.rawValue),
+                        ("level", LogLevel(rawValue: key.level)?.name ?? "UNKNOWN"),
+                        ("channel", key.channel),
+                    ]
+                )
+                cache[key] = counter
+                return (counter, count)
+            }
+        }
+        for (counter, count) in resolved { counter.increment(by: count) }
     }
 
     func rejected(_ front: IngestProtocol, reason: String) -> Counter {
         Counter(label: "logpilot_logs_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason)])
+    }
+
+    func refusedRequest(_ front: IngestProtocol, reason: String) {
+        Counter(label: "logpilot_requests_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason)])
+            .increment()
+    }
+}
+
+/// Bounds the `channel` label: the first `capacity` channels seen keep their name, every later one is `other`.
+/// A log server cannot know its channels in advance, and an unbounded label would let clients grow the metrics
+/// page (and Prometheus) without limit.
+final class ChannelLabels: Sendable {
+    static let other = "other"
+    private let capacity: Int
+    private let known = Mutex<Set<String>>([])
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func label(for channel: String) -> String {
+        known.withLock { known in
+            if known.contains(channel) { return channel }
+            if known.count < capacity, channel != Self.other {
+                known.insert(channel)
+                return channel
+            }
+            return Self.other
+        }
     }
 }

@@ -9,6 +9,7 @@ extension GRPCStatus {
     /// | `invalidArgument`    | INVALID_ARGUMENT   | 400  |
     /// | `payloadTooLarge`    | RESOURCE_EXHAUSTED | 413  |
     /// | `overloaded`         | RESOURCE_EXHAUSTED | 429  |
+    /// | `rateLimited`        | RESOURCE_EXHAUSTED | 429  |
     /// | `unavailable`        | UNAVAILABLE        | 503  |
     /// | `storageFull`        | RESOURCE_EXHAUSTED | 507  |
     /// | `storageFailure`     | UNAVAILABLE        | 503  |
@@ -26,7 +27,7 @@ extension GRPCStatus {
         let code: GRPCStatusCode =
             switch error.code {
             case .invalidArgument: .invalidArgument
-            case .payloadTooLarge, .overloaded, .storageFull: .resourceExhausted
+            case .payloadTooLarge, .overloaded, .rateLimited, .storageFull: .resourceExhausted
             case .unavailable, .storageFailure: .unavailable
             case .notFound: .notFound
             default: .internalError

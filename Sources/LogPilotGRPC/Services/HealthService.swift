@@ -40,7 +40,7 @@ public struct HealthService: Sendable {
                     return ProtobufCodec.encode(try self.check(request))
                 }
             ),
-            GRPCMethod(path: "/\(Self.serviceName)/Watch", requiresAuthentication: false) { requests, responses, _ in
+            GRPCMethod(path: "/\(Self.serviceName)/Watch", requiresAuthentication: false, type: .serverStream) { requests, responses, _ in
                 try await self.watch(requests: requests, responses: responses)
             },
         ]

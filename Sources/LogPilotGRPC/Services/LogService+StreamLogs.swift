@@ -52,7 +52,11 @@ extension LogService {
     /// `log_requests[N]`, N being its position in the stream. Every record before it is committed and acknowledged
     /// first, however the stream was batched. When the server starts draining, what was received is committed and
     /// acknowledged and the call ends with UNAVAILABLE "server is shutting down".
-    func streamLogs(requests: any GRPCRequestReceiver, responses: any GRPCResponseSender) async throws {
+    func streamLogs(
+        requests: any GRPCRequestReceiver,
+        responses: any GRPCResponseSender,
+        client: RateLimitClient? = nil
+    ) async throws {
         let batchRecords = max(1, min(streamSettings.maxBatchRecords, ingestor.limits.maxBatchRecords))
         let batchBytes = streamSettings.maxBatchBytes
         let inbox = StreamInbox<IncomingLogRecord, StreamEnding>(maxCount: batchRecords, maxCost: batchBytes)
@@ -70,7 +74,8 @@ extension LogService {
                     from: inbox,
                     acks: acks,
                     batchRecords: batchRecords,
-                    batchBytes: batchBytes
+                    batchBytes: batchBytes,
+                    client: client
                 )
                 // Stops the watcher, and the reader if it still waits for a message the stream no longer needs.
                 readers.cancelAll()
@@ -138,7 +143,8 @@ extension LogService {
         from inbox: StreamInbox<IncomingLogRecord, StreamEnding>,
         acks: LatestValueMailbox<StreamLogsAckMessage>,
         batchRecords: Int,
-        batchBytes: Int
+        batchBytes: Int,
+        client: RateLimitClient?
     ) async -> StreamEnding {
         var committed: Int64 = 0
         var lastId: Int64 = 0
@@ -165,7 +171,7 @@ extension LogService {
                 let first = taken
                 taken += batch.elements.count
                 do {
-                    record(try await ingestWithBackoff(batch.elements))
+                    record(try await ingestWithBackoff(batch.elements, client: client))
                 } catch let error as LogPilotError {
                     inbox.close()
                     guard error.code == .invalidArgument, let index = error.recordIndex, index > 0 else {
@@ -174,7 +180,7 @@ extension LogService {
                     // Store the valid records before the bad one, so that what is committed does not depend on
                     // how the stream happened to be batched.
                     do {
-                        record(try await ingestWithBackoff(Array(batch.elements[..<index])))
+                        record(try await ingestWithBackoff(Array(batch.elements[..<index]), client: client))
                     } catch let prefixError as LogPilotError {
                         return .failed(GRPCStatus(prefixError.renamingRecords(to: "log_requests", indexOffset: first)))
                     } catch {
@@ -200,10 +206,12 @@ extension LogService {
 
     /// Ingests a batch, waiting and retrying while the write queue is overloaded. Throws the first other
     /// `LogPilotError`, or `CancellationError` when the call is cancelled while waiting.
-    private func ingestWithBackoff(_ records: [IncomingLogRecord]) async throws -> AppendResult {
+    /// A rate-limited client is not waited for: the stream ends with RESOURCE_EXHAUSTED and `retry-after-seconds`
+    /// after what came before was acknowledged, as a unary call would.
+    private func ingestWithBackoff(_ records: [IncomingLogRecord], client: RateLimitClient?) async throws -> AppendResult {
         var delay = streamSettings.initialBackoff
         while true {
-            switch await ingestOnce(records) {
+            switch await ingestOnce(records, client: client) {
             case .success(let result):
                 return result
             case .failure(let error) where error.code == .overloaded:
@@ -215,13 +223,13 @@ extension LogService {
         }
     }
 
-    private func ingestOnce(_ records: [IncomingLogRecord]) async -> Result<AppendResult, LogPilotError> {
+    private func ingestOnce(_ records: [IncomingLogRecord], client: RateLimitClient?) async -> Result<AppendResult, LogPilotError> {
         do {
             // Wait below the admission threshold (90 % of the queue) rather than at the hard limit: this leaves room
             // for unary calls, and the engine refusing the batch outright would count its records as rejected in
             // the metrics at every retry.
             try engine.checkAdmission()
-            return .success(try await ingestor.ingest(records, protocol: .grpc))
+            return .success(try await ingestor.ingest(records, protocol: .grpc, client: client))
         } catch {
             return .failure(error)
         }

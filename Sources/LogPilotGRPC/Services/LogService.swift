@@ -33,20 +33,44 @@ public struct LogService: Sendable {
     let ingestor: Ingestor
     let state: ServerState
     let streamSettings: StreamSettings
+    /// Whether authentication is on decides who a call is charged to for rate limits (key or address).
+    let apiKeys: LiveValue<APIKeySet>
 
     /// Creates the service.
     ///
     /// - Parameters:
     ///   - ingestor: The ingest path shared with the REST front; its engine serves the reads.
     ///   - state: The process's serving state; `StreamLogs` ends open streams when it starts draining.
-    public init(ingestor: Ingestor, state: ServerState) {
-        self.init(ingestor: ingestor, state: state, streamSettings: StreamSettings())
+    ///   - apiKeys: the keys the transport checks; with authentication on, rate limits are per key, else per peer.
+    public init(ingestor: Ingestor, state: ServerState, apiKeys: LiveValue<APIKeySet> = LiveValue(APIKeySet([]))) {
+        self.init(ingestor: ingestor, state: state, streamSettings: StreamSettings(), apiKeys: apiKeys)
     }
 
-    init(ingestor: Ingestor, state: ServerState, streamSettings: StreamSettings) {
+    init(
+        ingestor: Ingestor,
+        state: ServerState,
+        streamSettings: StreamSettings,
+        apiKeys: LiveValue<APIKeySet> = LiveValue(APIKeySet([]))
+    ) {
         self.ingestor = ingestor
         self.state = state
         self.streamSettings = streamSettings
+        self.apiKeys = apiKeys
+    }
+
+    /// Who a call is charged to when rate limiting is on: its API key (already checked by the transport) when
+    /// authentication is on, else the peer's address. Nil when rate limiting is off.
+    func rateLimitClient(_ context: GRPCRequestContext) -> RateLimitClient? {
+        guard ingestor.rateLimiter.policy.isEnabled else { return nil }
+        if apiKeys.value.isEnabled, let key = context.metadata("x-api-key") { return .apiKey(key) }
+        return .address(TrustedProxies([]).clientAddress(peer: context.remoteAddress, forwardedFor: []))
+    }
+
+    /// Charges the call to its client's request bucket; RESOURCE_EXHAUSTED with `retry-after-seconds` when empty.
+    func admit(_ context: GRPCRequestContext) throws(LogPilotError) -> RateLimitClient? {
+        let client = rateLimitClient(context)
+        if let client { try ingestor.admitRequest(from: client, protocol: .grpc) }
+        return client
     }
 
     var engine: StorageEngine { ingestor.engine }
@@ -55,14 +79,20 @@ public struct LogService: Sendable {
     /// `CommitOffset` (unary) and `StreamLogs` (bidirectional streaming).
     public var methods: [GRPCMethod] {
         [
-            unary("SendLog") { service, request in try await service.sendLog(request) },
-            unary("SendLogs") { service, request in try await service.sendLogs(request) },
-            unary("ListLogs") { service, request in try await service.listLogs(request) },
-            unary("FetchLogs") { service, request in try await service.fetchLogs(request) },
-            unary("Seek") { service, request in try await service.seek(request) },
-            unary("CommitOffset") { service, request in try await service.commitOffset(request) },
-            GRPCMethod(path: Self.path("StreamLogs"), requiresAuthentication: true) { requests, responses, _ in
-                try await self.streamLogs(requests: requests, responses: responses)
+            unary("SendLog") { service, request, call in try await service.sendLog(request, call: call) },
+            unary("SendLogs") { service, request, call in try await service.sendLogs(request, call: call) },
+            unary("ListLogs") { service, request, _ in try await service.listLogs(request) },
+            unary("FetchLogs") { service, request, _ in try await service.fetchLogs(request) },
+            unary("Seek") { service, request, _ in try await service.seek(request) },
+            unary("CommitOffset") { service, request, _ in try await service.commitOffset(request) },
+            GRPCMethod(path: Self.path("StreamLogs"), requiresAuthentication: true, type: .bidiStream) { requests, responses, context in
+                let client: RateLimitClient?
+                do {
+                    client = try self.admit(context)
+                } catch let error as LogPilotError {
+                    throw GRPCStatus(error)
+                }
+                try await self.streamLogs(requests: requests, responses: responses, client: client)
             },
         ]
     }
@@ -73,16 +103,17 @@ public struct LogService: Sendable {
     /// core error to its status in one place.
     private func unary<Request: ProtobufMessage, Response: ProtobufMessage>(
         _ name: String,
-        _ body: @escaping @Sendable (LogService, Request) async throws -> Response
+        _ body: @escaping @Sendable (LogService, Request, CallInfo) async throws -> Response
     ) -> GRPCMethod {
         let service = self
         return GRPCMethod(
             path: Self.path(name),
             requiresAuthentication: true,
-            handler: GRPCHandlers.unary { bytes, _ in
+            handler: GRPCHandlers.unary { bytes, context in
                 let request = try ProtobufCodec.decodeRequest(bytes, as: Request.self)
                 do {
-                    return ProtobufCodec.encode(try await body(service, request))
+                    let call = CallInfo(client: try service.admit(context), requestBytes: bytes.count)
+                    return ProtobufCodec.encode(try await body(service, request, call))
                 } catch let error as LogPilotError {
                     throw GRPCStatus(error)
                 }
@@ -93,20 +124,37 @@ public struct LogService: Sendable {
     // MARK: Writes
 
     /// `SendLog`: stores one record; answers with its id once it is committed.
-    func sendLog(_ request: LogRequestMessage) async throws(LogPilotError) -> LogResponseMessage {
+    /// What a unary handler knows about its call besides the request.
+    struct CallInfo: Sendable {
+        /// Who the call is charged to (rate limits); nil when rate limiting is off.
+        var client: RateLimitClient?
+        /// The request message's size, for `logpilot_ingest_bytes_total`.
+        var requestBytes: Int
+
+        static let none = CallInfo(client: nil, requestBytes: 0)
+    }
+
+    func sendLog(_ request: LogRequestMessage, call: CallInfo = .none) async throws(LogPilotError) -> LogResponseMessage {
         // As REST: refuse early while the write queue is nearly full.
-        try engine.checkAdmission()
-        let result = try await ingestor.ingest([IncomingLogRecord(request)], protocol: .grpc, single: true)
+        try ingestor.admitWrite(protocol: .grpc)
+        let result = try await ingestor.ingest(
+            [IncomingLogRecord(request)], protocol: .grpc, single: true, client: call.client, bytes: call.requestBytes
+        )
         return LogResponseMessage(status: "success", message: "Log stored successfully", id: result.firstId ?? 0)
     }
 
     /// `SendLogs`: stores a batch in one transaction, all or nothing; a bad record is named
     /// `log_requests[i].field`. An empty batch succeeds with `accepted = 0`.
-    func sendLogs(_ request: SendLogsRequestMessage) async throws(LogPilotError) -> SendLogsResponseMessage {
-        try engine.checkAdmission()
+    func sendLogs(
+        _ request: SendLogsRequestMessage,
+        call: CallInfo = .none
+    ) async throws(LogPilotError) -> SendLogsResponseMessage {
+        try ingestor.admitWrite(protocol: .grpc)
         let result: AppendResult
         do {
-            result = try await ingestor.ingest(request.logRequests.map(IncomingLogRecord.init), protocol: .grpc)
+            result = try await ingestor.ingest(
+                request.logRequests.map(IncomingLogRecord.init), protocol: .grpc, client: call.client, bytes: call.requestBytes
+            )
         } catch {
             throw error.renamingRecords(to: "log_requests")
         }

@@ -30,7 +30,7 @@ public struct ReflectionService: Sendable {
     public var methods: [GRPCMethod] {
         Self.serviceNames.map { service in
             let path = "/\(service)/ServerReflectionInfo"
-            return GRPCMethod(path: path, requiresAuthentication: false) { requests, responses, _ in
+            return GRPCMethod(path: path, requiresAuthentication: false, type: .bidiStream) { requests, responses, _ in
                 while let bytes = try await requests.next() {
                     let request = try ProtobufCodec.decodeRequest(bytes, as: ServerReflectionRequestMessage.self)
                     try await responses.write(ProtobufCodec.encode(Self.response(to: request)))

@@ -1,3 +1,4 @@
+import Metrics
 import Logging
 import LogPilotCore
 import NIOCore
@@ -52,6 +53,7 @@ actor GRPCConnection {
     private let session: HTTP2Session
     private let mailbox: GRPCConnectionMailbox
     private let methods: [String: GRPCMethod]
+    private let metrics: GRPCServerMetrics
     private let configuration: GRPCServerConfiguration
     private let logger: Logger
     private let remoteAddress: String?
@@ -67,9 +69,11 @@ actor GRPCConnection {
         channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
         mailbox: GRPCConnectionMailbox,
         methods: [String: GRPCMethod],
+        metrics: GRPCServerMetrics,
         configuration: GRPCServerConfiguration,
         logger: Logger
     ) throws {
+        self.metrics = metrics
         self.channel = channel
         self.eventLoop = channel.channel.eventLoop
         self.unownedExecutor = channel.channel.eventLoop.executor.asUnownedSerialExecutor()
@@ -313,13 +317,17 @@ actor GRPCConnection {
             finishStream(stream, error.status, httpStatus: error.httpStatus)
             return
         }
+        let methodMetrics = metrics.method(head.path)
+        stream.metrics = methodMetrics
+        methodMetrics.started.increment()
         guard let method = methods[head.path] else {
             finishStream(stream, GRPCStatus(.unimplemented, "unknown method \(head.path.prefix(200))"))
             return
         }
-        if method.requiresAuthentication, configuration.apiKeys.isEnabled {
+        let apiKeys = configuration.apiKeys
+        if method.requiresAuthentication, apiKeys.isEnabled {
             // Never echo the key or any request metadata back.
-            guard let key = head.apiKey, configuration.apiKeys.accepts(key) else {
+            guard let key = head.apiKey, apiKeys.accepts(key) else {
                 finishStream(stream, GRPCStatus(.unauthenticated, "missing or invalid API key"))
                 return
             }
@@ -329,7 +337,8 @@ actor GRPCConnection {
             streamID: streamID,
             mailbox: mailbox,
             maxReceiveMessageBytes: configuration.maxReceiveMessageBytes,
-            maxPendingResponseBytes: configuration.maxPendingResponseBytesPerStream
+            maxPendingResponseBytes: configuration.maxPendingResponseBytesPerStream,
+            sentMessages: methodMetrics.sent
         )
         stream.call = call
         stream.deframer = GRPCMessageDeframer(
@@ -374,6 +383,7 @@ actor GRPCConnection {
         stream.deframer?.append(bytes)
         do {
             while let message = try stream.deframer?.next() {
+                stream.metrics?.received.increment()
                 call.deliver(message)
             }
         } catch {
@@ -461,6 +471,16 @@ actor GRPCConnection {
     /// Queues the end of the response: trailers after the messages, or a trailers-only response.
     private func finishStream(_ stream: GRPCStream, _ status: GRPCStatus, httpStatus: Int = 200) {
         stream.cancelDeadlineTimer()
+        if let metrics = stream.metrics {
+            stream.metrics = nil  // once per call: the first status is the one the client sees
+            let duration = stream.openedAt.duration(to: .now)
+            metrics.finished(status.code, after: duration)
+            logger.debug("gRPC call finished", metadata: [
+                "grpc.service": "\(metrics.service)", "grpc.method": "\(metrics.method)",
+                "grpc.code": "\(GRPCServerMetrics.codeName(status.code))",
+                "grpc.duration_ms": "\(Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds / 1_000_000_000_000) / 1000)",
+            ])
+        }
         switch stream.machine.finish() {
         case .sendTrailersOnly:
             session.submitHeadersOnlyResponse(

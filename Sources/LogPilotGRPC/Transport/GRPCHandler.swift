@@ -113,11 +113,19 @@ public struct GRPCMethod: Sendable {
     /// Whether the transport checks the API key (`x-api-key` metadata) before calling the handler.
     /// Health and reflection are exempt.
     public var requiresAuthentication: Bool
+    /// For the `grpc_type` metric label.
+    public var type: GRPCMethodType
     public var handler: GRPCHandler
 
-    public init(path: String, requiresAuthentication: Bool, handler: @escaping GRPCHandler) {
+    public init(
+        path: String,
+        requiresAuthentication: Bool,
+        type: GRPCMethodType = .unary,
+        handler: @escaping GRPCHandler
+    ) {
         self.path = path
         self.requiresAuthentication = requiresAuthentication
+        self.type = type
         self.handler = handler
     }
 }

@@ -21,9 +21,12 @@ import Synchronization
 ///     onListening: { port in print("listening on \(port)") }
 /// )
 /// ```
-public struct GRPCServer: Service {
+public struct GRPCServer: Service, CustomStringConvertible {
+    public var description: String { "GRPCServer" }
+
     private let configuration: GRPCServerConfiguration
     private let methods: [String: GRPCMethod]
+    private let metrics: GRPCServerMetrics
     private let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
 
@@ -40,6 +43,7 @@ public struct GRPCServer: Service {
     ) {
         self.configuration = configuration
         self.methods = Dictionary(methods.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        self.metrics = GRPCServerMetrics(methods: Array(self.methods.values))
         self.logger = logger
         self.onListening = onListening
     }
@@ -47,6 +51,7 @@ public struct GRPCServer: Service {
     public func run() async throws {
         let configuration = self.configuration
         let methods = self.methods
+        let metrics = self.metrics
         let logger = self.logger
         let connections = ConnectionRegistry(maxConnections: configuration.maxConnections)
 
@@ -81,7 +86,7 @@ public struct GRPCServer: Service {
                             defer { connections.remove(id) }
                             do {
                                 let handler = try GRPCConnection(
-                                    channel: connection, mailbox: mailbox, methods: methods,
+                                    channel: connection, mailbox: mailbox, methods: methods, metrics: metrics,
                                     configuration: configuration, logger: logger
                                 )
                                 await handler.run()

@@ -1,5 +1,6 @@
 import CompressNIO
 import Logging
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -59,9 +60,18 @@ final class GRPCServerCall: Sendable {
     private let maxReceiveMessageBytes: Int
     private let maxPendingResponseBytes: Int
     private let state = Mutex(State())
+    /// `grpc_server_msg_sent_total` of the call's method.
+    private let sentMessages: Counter?
 
-    init(streamID: Int32, mailbox: GRPCConnectionMailbox, maxReceiveMessageBytes: Int, maxPendingResponseBytes: Int) {
+    init(
+        streamID: Int32,
+        mailbox: GRPCConnectionMailbox,
+        maxReceiveMessageBytes: Int,
+        maxPendingResponseBytes: Int,
+        sentMessages: Counter? = nil
+    ) {
         self.streamID = streamID
+        self.sentMessages = sentMessages
         self.mailbox = mailbox
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
         self.maxPendingResponseBytes = maxPendingResponseBytes
@@ -238,6 +248,7 @@ final class GRPCServerCall: Sendable {
             state.isOutboxScheduled = true
             return (state.pendingResponseBytes > maxPendingResponseBytes, wake)
         }
+        sentMessages?.increment()
         if wake {
             mailbox.post(.responseMessagesReady(streamID: streamID))
         }

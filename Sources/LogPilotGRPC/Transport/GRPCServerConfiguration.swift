@@ -18,7 +18,12 @@ public struct GRPCServerConfiguration: Sendable {
     /// the idle timeout off.
     public var idleTimeoutSeconds: Int
     /// API keys checked on methods that require authentication (`x-api-key` metadata); empty turns it off.
-    public var apiKeys: APIKeySet
+    public var apiKeys: APIKeySet {
+        get { liveAPIKeys.value }
+        set { liveAPIKeys = LiveValue(newValue) }
+    }
+    /// The API keys as a live value (a config reload replaces them).
+    public var liveAPIKeys: LiveValue<APIKeySet>
     /// The largest request header block accepted (SETTINGS_MAX_HEADER_LIST_SIZE; larger is RESOURCE_EXHAUSTED).
     public var maxHeaderListBytes: Int
     /// SETTINGS_INITIAL_WINDOW_SIZE: request bytes a client may have in flight per call. With
@@ -54,7 +59,7 @@ public struct GRPCServerConfiguration: Sendable {
         self.maxConcurrentStreamsPerConnection = maxConcurrentStreamsPerConnection
         self.maxConnections = maxConnections
         self.idleTimeoutSeconds = idleTimeoutSeconds
-        self.apiKeys = apiKeys
+        self.liveAPIKeys = LiveValue(apiKeys)
         self.maxHeaderListBytes = maxHeaderListBytes
         self.initialStreamWindowBytes = initialStreamWindowBytes
         self.connectionWindowBytes = connectionWindowBytes

@@ -20,6 +20,10 @@ final class GRPCStream {
     var isTaskRunning = false
     /// Whether nghttp2 closed the stream.
     var isClosed = false
+    /// The call's metric handles until its status is recorded (then nil).
+    var metrics: GRPCServerMetrics.Method?
+    /// For `grpc_server_handling_seconds`.
+    let openedAt = ContinuousClock.now
 
     init(id: Int32) {
         self.id = id
