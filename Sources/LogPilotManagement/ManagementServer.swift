@@ -97,19 +97,6 @@ public enum ManagementServer {
 
     /// Free (for unprivileged users) and total bytes of the filesystem holding `path`, or nil when unknown.
     static func volume(ofDirectoryContaining path: String) -> (free: Int64, total: Int64)? {
-        #if os(Linux)
-        var directory = path
-        if let slash = directory.lastIndex(of: "/") {
-            directory = String(directory[..<slash])
-            if directory.isEmpty { directory = "/" }
-        } else {
-            directory = "."
-        }
-        var stats = statvfs()
-        guard statvfs(directory, &stats) == 0 else { return nil }
-        return (Int64(stats.f_bavail) * Int64(stats.f_frsize), Int64(stats.f_blocks) * Int64(stats.f_frsize))
-        #else
-        return nil
-        #endif
+        DiskSpace.volume(containing: path)
     }
 }

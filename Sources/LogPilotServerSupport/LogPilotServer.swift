@@ -177,12 +177,7 @@ extension LogPilotServer {
         fronts: (LogPilotSettings) -> [Front]
     ) async throws {
         let environment = ProcessInfo.processInfo.environment
-        let settings: LogPilotSettings
-        do {
-            settings = try LogPilotSettings.resolve(options: options, environment: environment)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        let settings = try options.resolvedSettings(environment: environment)
         try await run(
             binaryName: binaryName,
             settings: settings,

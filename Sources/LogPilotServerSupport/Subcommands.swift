@@ -24,13 +24,7 @@ public struct ConfigCommand: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            let settings: LogPilotSettings
-            do {
-                settings = try LogPilotSettings.resolve(options: options)
-            } catch {
-                throw ValidationError(error.description)
-            }
-            print(settings.renderYAML(), terminator: "")
+            print(try options.resolvedSettings().renderYAML(), terminator: "")
         }
     }
 }
@@ -57,12 +51,7 @@ public struct BackupCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let settings: LogPilotSettings
-        do {
-            settings = try LogPilotSettings.resolve(options: options)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        let settings = try options.resolvedSettings()
         guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
         let database = settings.storage.path
         let directory = outputDir ?? ((database as NSString).deletingLastPathComponent as NSString)
@@ -86,6 +75,18 @@ public struct BackupCommand: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("backup failed: \(error.message)\n".utf8))
             throw ExitCode.failure
+        }
+    }
+}
+
+extension ServerOptions {
+    /// The settings these options resolve to (with the config file and `LOGPILOT_*`); an invalid value is a usage
+    /// error naming the setting.
+    func resolvedSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LogPilotSettings {
+        do {
+            return try LogPilotSettings.resolve(options: self, environment: environment)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 }

@@ -356,8 +356,23 @@ public final class StorageEngine: Sendable {
         }
     }
 
+    /// After a full disk, writes count as possible again only with this much free space: a tiny probe commit can
+    /// succeed in the last free blocks while every real batch still fails, and readiness would flap.
+    static let diskFullRecoveryHeadroomBytes: Int64 = 1 << 20
+
     private func writerLoop(_ writer: StorageWriter) {
         let probeInterval: TimeInterval = 2
+        var diskWasFull = false
+        // Started on a full volume: not writable until space frees, rather than "ready" until the first 507.
+        if let free = DiskSpace.volume(containing: configuration.path)?.free, free < Self.diskFullRecoveryHeadroomBytes {
+            diskWasFull = true
+            markWriteFailed(SQLiteError(
+                resultCode: SQLiteError.full,
+                extendedResultCode: SQLiteError.full,
+                message: "the volume holding the database has \(free) bytes free",
+                context: "startup"
+            ))
+        }
         let maxPageCount: Int64? =
             configuration.maxDatabaseBytes > 0
             ? (try? writer.db.scalarInt64("PRAGMA max_page_count")) ?? nil
@@ -389,8 +404,14 @@ public final class StorageEngine: Sendable {
             core.condition.unlock()
 
             if jobs.isEmpty {
+                if diskWasFull, let free = DiskSpace.volume(containing: configuration.path)?.free,
+                    free < Self.diskFullRecoveryHeadroomBytes
+                {
+                    continue  // still (nearly) full: stay not-ready without touching the database
+                }
                 do {
                     try writer.probe(maxPageCount: maxPageCount)
+                    diskWasFull = false
                     markWriteSucceeded(records: 0, duration: .zero)
                     logger.info("storage is writable again", metadata: ["storage.path": "\(configuration.path)"])
                 } catch {
@@ -402,8 +423,10 @@ public final class StorageEngine: Sendable {
             let report = writer.execute(jobs)
             let duration = ContinuousClock.now - started
             if let error = report.error {
+                diskWasFull = error.resultCode == SQLiteError.full
                 markWriteFailed(error)
             } else {
+                diskWasFull = false
                 markWriteSucceeded(records: report.records, duration: duration)
                 if report.deleted > 0 { metrics.retentionDeleted.increment(by: report.deleted) }
             }

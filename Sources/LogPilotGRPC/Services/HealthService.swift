@@ -4,8 +4,10 @@ public import LogPilotCore
 /// without an API key, so that probes (`grpcurl ... grpc.health.v1.Health/Check`, kubelet's gRPC probe) work.
 ///
 /// The server as a whole (service `""`) and `logpilot.LogService` are SERVING while storage accepts writes and the
-/// server is not draining, and NOT_SERVING otherwise, the same rule as the HTTP readiness probe. Any other
-/// service name is unknown: `Check` answers NOT_FOUND, `Watch` sends SERVICE_UNKNOWN and keeps the call open.
+/// server is not draining, and NOT_SERVING otherwise. Unlike the HTTP `/health/ready`, a write queue above its
+/// high-water mark does not make it NOT_SERVING: an overloaded server already answers RESOURCE_EXHAUSTED with a retry
+/// hint, and a Kubernetes readiness probe on this service (k8s/) would otherwise take the pod's only endpoint away and
+/// turn those answers into connection errors. Any other service name is unknown: `Check` answers NOT_FOUND, `Watch` sends SERVICE_UNKNOWN and keeps the call open.
 public struct HealthService: Sendable {
     /// The fully qualified service name.
     public static let serviceName = "grpc.health.v1.Health"
