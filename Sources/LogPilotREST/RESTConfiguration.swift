@@ -14,6 +14,9 @@ public struct RESTConfiguration: Sendable {
     public var idleTimeoutSeconds: Int
     /// Open connections at most; more are closed as soon as they are accepted.
     public var maxConnections: Int
+    /// The process's serving state: while it drains, responses carry `Connection: close`, so that clients open a new
+    /// connection (to another pod) for their next request instead of writing it into a connection about to close.
+    public var serverState: ServerState?
     /// Request-body bytes of ingest requests being received and decoded at once, at most; beyond it new ingest
     /// requests get 429. A single body up to `maxBodyBytes` is always admitted when nothing else is held.
     public var maxInflightBodyBytes: Int

@@ -84,6 +84,9 @@ public struct RESTResponder: HTTPResponder {
                 for field in cors.responseHeaders(origin: origin) { response.headers.append(field) }
             }
         }
+        if configuration.serverState?.isDraining == true {
+            response.headers[.connection] = "close"
+        }
         let duration = started.duration(to: .now)
         let template = route?.template ?? "other"
         httpMetrics.record(method: request.method.rawValue, route: template, code: response.status.code, duration: duration)

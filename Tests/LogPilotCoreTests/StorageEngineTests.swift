@@ -4,6 +4,25 @@ import Testing
 @testable import LogPilotCore
 
 struct StorageEngineTests {
+    @Test func aSecondEngineOnTheSameFileIsRefusedUntilTheFirstStops() async throws {
+        let scratch = TemporaryDirectory()
+        try await withEngine(at: scratch.path) { first in
+            let second = StorageEngine(configuration: first.configuration, logger: Logger.quiet)
+            do {
+                try await second.start()
+                Issue.record("a second engine must not open a database in use")
+            } catch let error as LogPilotError {
+                #expect(error.message.contains("another LogPilot process"))
+            }
+            _ = try await first.append([record()])
+        }
+        // Released at shutdown: the next engine starts.
+        try await withEngine(at: scratch.path) { engine in
+            let appended = try await engine.append([record()])
+            #expect(appended.firstId == 2)
+        }
+    }
+
     @Test func appendReturnsContiguousIdsAfterCommit() async throws {
         try await withEngine { engine in
             let first = try await engine.append([record(), record(), record()])

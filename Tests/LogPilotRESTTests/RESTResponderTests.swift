@@ -19,6 +19,7 @@ struct RESTResponderTests {
         limits: IngestLimits = IngestLimits(),
         rateLimit: RateLimitPolicy = RateLimitPolicy(),
         corsAllowedOrigins: [String] = [],
+        state: ServerState? = nil,
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "logpilot-rest-" + UUID().uuidString
@@ -28,9 +29,11 @@ struct RESTResponderTests {
             logger: Self.quiet
         )
         try await engine.start()
+        var configuration = RESTConfiguration(apiKeys: APIKeySet(apiKeys), corsAllowedOrigins: corsAllowedOrigins)
+        configuration.serverState = state
         let responder = RESTResponder(
             ingestor: Ingestor(engine: engine, limits: limits, rateLimiter: RateLimiter(policy: rateLimit)),
-            configuration: RESTConfiguration(apiKeys: APIKeySet(apiKeys), corsAllowedOrigins: corsAllowedOrigins)
+            configuration: configuration
         )
         let app = Application(responder: responder, logger: Self.quiet)
         do {
@@ -257,5 +260,19 @@ struct RESTResponderTests {
         #expect(policy.allowOriginValue(for: nil) == nil)
         #expect(CORSPolicy(allowedOrigins: ["*"]).allowOriginValue(for: "https://x") == "*")
         #expect(CORSPolicy(allowedOrigins: []).allowOriginValue(for: "https://x") == nil)
+    }
+
+    @Test func responsesAskClientsToReconnectWhileTheServerDrains() async throws {
+        let state = ServerState()
+        try await withApp(state: state) { client in
+            try await client.execute(uri: "/api/channels", method: .get) { response in
+                #expect(response.headers[.connection] == nil)
+            }
+            state.beginDraining()
+            try await client.execute(uri: "/api/channels", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.connection] == "close")
+            }
+        }
     }
 }

@@ -496,3 +496,14 @@ def test_an_empty_api_keys_file_fails_at_startup_instead_of_turning_auth_off(tmp
                          "--management-port", str(free_port())], env={"LOGPILOT_API_KEYS_FILE": str(keys)})
     assert result.returncode != 0
     assert "LOGPILOT_API_KEYS_FILE" in result.stderr and "holds no API key" in result.stderr
+
+
+def test_a_second_process_on_the_same_database_fails_at_startup(make_server, tmp_path):
+    first = make_server()
+    result = run_binary(["--sqlite-path", str(first.db_path), "--host", "127.0.0.1", "--http-port", str(free_port()),
+                         "--management-port", str(free_port()), "--grpc-port", str(free_port())], timeout=20)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "another LogPilot process" in output, output
+    # The first one is unharmed.
+    first.post_batch([{"channel": channel_name("lock"), "message": "still fine"}])

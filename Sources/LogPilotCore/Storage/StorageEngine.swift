@@ -251,7 +251,10 @@ public final class StorageEngine: Sendable {
 
     private func writerMain(startup: CheckedContinuation<Result<Void, LogPilotError>, Never>) {
         let writer: StorageWriter
+        let lock: DatabaseLock
         do {
+            try createDataDirectory()
+            lock = try DatabaseLock(databasePath: configuration.path)
             writer = try openDatabase()
         } catch {
             logger.error("storage failed to open", metadata: ["storage.path": "\(configuration.path)", "error": "\(error)"])
@@ -285,6 +288,7 @@ public final class StorageEngine: Sendable {
             logger.warning("final checkpoint failed", metadata: ["error": "\(error)"])
         }
         writer.db.close()
+        lock.release()
         logger.info("storage closed", metadata: ["storage.path": "\(configuration.path)"])
         finishStop()
     }
@@ -302,8 +306,7 @@ public final class StorageEngine: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    private func openDatabase() throws(LogPilotError) -> StorageWriter {
-        core.lock.withLock { core.phase = .migrating }
+    private func createDataDirectory() throws(LogPilotError) {
         do {
             let directory = (configuration.path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -315,6 +318,10 @@ public final class StorageEngine: Sendable {
                 message: "cannot create the data directory of \(configuration.path): \(error.localizedDescription)"
             )
         }
+    }
+
+    private func openDatabase() throws(LogPilotError) -> StorageWriter {
+        core.lock.withLock { core.phase = .migrating }
         do {
             let db = try SQLiteConnection(path: configuration.path, readOnly: false)
             db.setBusyTimeout(milliseconds: configuration.busyTimeoutMilliseconds)
