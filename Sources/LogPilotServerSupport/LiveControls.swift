@@ -37,13 +37,32 @@ public final class LogLevelControl: Sendable {
         self.raw = Atomic(Self.index(level))
     }
 
+    /// Read on every log call of every logger (the level check), so it must not allocate: a switch, not `allCases`.
     public var level: Logger.Level {
-        get { Logger.Level.allCases[raw.load(ordering: .relaxed)] }
+        get {
+            switch raw.load(ordering: .relaxed) {
+            case 0: .trace
+            case 1: .debug
+            case 2: .info
+            case 3: .notice
+            case 4: .warning
+            case 5: .error
+            default: .critical
+            }
+        }
         set { raw.store(Self.index(newValue), ordering: .relaxed) }
     }
 
     private static func index(_ level: Logger.Level) -> Int {
-        Logger.Level.allCases.firstIndex(of: level) ?? 2
+        switch level {
+        case .trace: 0
+        case .debug: 1
+        case .info: 2
+        case .notice: 3
+        case .warning: 4
+        case .error: 5
+        case .critical: 6
+        }
     }
 }
 

@@ -307,6 +307,8 @@ def test_metric_families_are_recorded_with_bounded_labels(make_grpc_server, grpc
     exercise(s, lp, c)
     for i in range(5):
         s.post_batch([{"channel": f"many-{i}", "message": "m"}])
+    # One batch with many distinct (level, channel) pairs, counted per pair.
+    s.post_batch([{"channel": f"wide-{i}", "level": ["INFO", "WARN"][i % 2], "message": "m"} for i in range(40)])
     text = s.mget("/metrics").text
     samples = parse_metrics(text)
     assert metric(samples, "http_requests_total", method="POST", route="/api/logs/batch", code="201") >= 1
@@ -328,6 +330,8 @@ def test_metric_families_are_recorded_with_bounded_labels(make_grpc_server, grpc
     channels = {dict([kv.split("=") for kv in k[k.index("{") + 1:-1].replace('"', "").split(",")])["channel"]
                 for k in samples if k.startswith("logpilot_logs_received_total{")}
     assert len(channels - {"other"}) == 2 and "other" in channels, channels
+    received = sum(v for k, v in samples.items() if k.startswith("logpilot_logs_received_total{"))
+    assert received == 25 + 1 + 5 + 40, received
 
 
 def test_metrics_page_passes_promtool(make_grpc_server, grpc_connect, lp):

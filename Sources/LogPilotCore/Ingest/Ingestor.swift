@@ -186,6 +186,11 @@ final class IngestMetrics: Sendable {
     private let batchRecords = Recorder(label: "logpilot_batch_records", aggregate: true)
     private let ingestBytes: [IngestProtocol: Counter]
 
+    struct PairKey: Hashable {
+        var level: UInt8
+        var channel: String
+    }
+
     struct CounterKey: Hashable {
         var front: IngestProtocol
         var level: UInt8
@@ -206,31 +211,55 @@ final class IngestMetrics: Sendable {
         batchRecords.record(records)
     }
 
-    /// `logpilot_logs_received_total{protocol, level, channel}`, with `channel` capped by `ChannelLabels`.
+    /// `logpilot_logs_received_total{protocol, level, channel}`, with `channel` capped by `ChannelLabels`. A batch
+    /// has few distinct (level, channel) pairs: they are counted with a linear scan (no hashing per record), and
+    /// their labels and counters are looked up once per pair.
     func recordReceived(_ records: [LogRecord], protocol front: IngestProtocol) {
-        var counts: [CounterKey: Int] = [:]
-        var lastChannel: String?
-        var lastLabel = ""
+        var pairs: [(level: UInt8, channel: String, count: Int)] = []
+        var byKey: [PairKey: Int]?
+        var last = -1
         for record in records {
-            if record.channel != lastChannel {
-                lastChannel = record.channel
-                lastLabel = channels.label(for: record.channel)
+            let level = record.level.rawValue
+            if last >= 0, pairs[last].level == level, pairs[last].channel == record.channel {
+                pairs[last].count += 1
+                continue
             }
-            counts[CounterKey(front: front, level: record.level.rawValue, channel: lastLabel), default: 0] += 1
+            let found: Int?
+            if let byKey {
+                found = byKey[PairKey(level: level, channel: record.channel)]
+            } else {
+                found = pairs.firstIndex { $0.level == level && $0.channel == record.channel }
+            }
+            if let found {
+                pairs[found].count += 1
+                last = found
+            } else {
+                pairs.append((level, record.channel, 1))
+                last = pairs.count - 1
+                byKey?[PairKey(level: level, channel: record.channel)] = last
+                if byKey == nil, pairs.count > 16 {
+                    // Many distinct pairs: a linear scan per record would grow with the square of the batch.
+                    byKey = Dictionary(uniqueKeysWithValues: pairs.indices.map {
+                        (PairKey(level: pairs[$0].level, channel: pairs[$0].channel), $0)
+                    })
+                }
+            }
         }
+        let labels = channels.labels(for: pairs.map(\.channel))
         let resolved: [(Counter, Int)] = counters.withLock { cache in
-            counts.map { key, count in
-                if let counter = cache[key] { return (counter, count) }
+            zip(pairs, labels).map { pair, label in
+                let key = CounterKey(front: front, level: pair.level, channel: label)
+                if let counter = cache[key] { return (counter, pair.count) }
                 let counter = Counter(
                     label: "logpilot_logs_received_total",
                     dimensions: [
-                        ("protocol", key.front.rawValue),
-                        ("level", LogLevel(rawValue: key.level)?.name ?? "UNKNOWN"),
-                        ("channel", key.channel),
+                        ("protocol", front.rawValue),
+                        ("level", LogLevel(rawValue: pair.level)?.name ?? "UNKNOWN"),
+                        ("channel", label),
                     ]
                 )
                 cache[key] = counter
-                return (counter, count)
+                return (counter, pair.count)
             }
         }
         for (counter, count) in resolved { counter.increment(by: count) }
@@ -256,14 +285,17 @@ final class ChannelLabels: Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func label(for channel: String) -> String {
+    /// The label of each channel, in order (one lock for all).
+    func labels(for channels: [String]) -> [String] {
         known.withLock { known in
-            if known.contains(channel) { return channel }
-            if known.count < capacity, channel != Self.other {
-                known.insert(channel)
-                return channel
+            channels.map { channel in
+                if known.contains(channel) { return channel }
+                if known.count < capacity, channel != Self.other {
+                    known.insert(channel)
+                    return channel
+                }
+                return Self.other
             }
-            return Self.other
         }
     }
 }
