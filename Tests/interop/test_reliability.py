@@ -575,6 +575,21 @@ def test_full_disk_on_a_small_tmpfs_is_507_not_ready_then_recovers(make_server, 
         unmount(disk)
 
 
+def _single_rest_client(s, ch, prefix):
+    """One REST client writing 100-record batches to `ch`, its ledger, and a `send(driver)` that records each
+    attempt."""
+    ledger, stop = Ledger(), threading.Event()
+    rest = RestDriver(prefix, ledger, ch, port=s.http_port, batch=100, pad=PAD, stop=stop, duration=60)
+    counter = iter(range(10_000))
+
+    def send(driver):
+        a = driver.send(make_key(driver.key_prefix, next(counter)))
+        ledger.add(a)
+        return a
+
+    return ledger, rest, send
+
+
 @pytest.mark.time_limit(60)
 def test_readiness_stays_down_while_the_disk_stays_full(make_server, tmp_path):
     """Found by this suite: the writer's recovery probe (one small UPDATE) fits in space SQLite's files already hold,
@@ -590,15 +605,7 @@ def test_readiness_stays_down_while_the_disk_stays_full(make_server, tmp_path):
         s.db_path = disk / "logpilot.db"
         s.start()
         ch = channel_name("rel-flap")
-        ledger, stop = Ledger(), threading.Event()
-        rest = RestDriver("f-r", ledger, ch, port=s.http_port, batch=100, pad=PAD, stop=stop, duration=60)
-        counter = iter(range(10_000))
-
-        def send(driver):
-            a = driver.send(make_key(driver.key_prefix, next(counter)))
-            ledger.add(a)
-            return a
-
+        ledger, rest, send = _single_rest_client(s, ch, "f-r")
         try:
             first = fill_until_refused(send, (rest,))
             assert "rest" in first and first["rest"].status in FULL_STATUSES, first
@@ -635,15 +642,7 @@ def test_server_restarted_on_a_full_disk_is_not_ready(make_server, tmp_path):
         _CURRENT_SERVERS.append(s)
         s.start()
         ch = channel_name("rel-refull")
-        ledger, stop = Ledger(), threading.Event()
-        rest = RestDriver("u-r", ledger, ch, port=s.http_port, batch=100, pad=PAD, stop=stop, duration=60)
-        counter = iter(range(10_000))
-
-        def send(driver):
-            a = driver.send(make_key(driver.key_prefix, next(counter)))
-            ledger.add(a)
-            return a
-
+        ledger, rest, send = _single_rest_client(s, ch, "u-r")
         try:
             first = fill_until_refused(send, (rest,))
         finally:
