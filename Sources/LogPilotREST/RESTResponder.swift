@@ -195,12 +195,13 @@ public struct RESTResponder: HTTPResponder {
     /// the key, or (authentication off) the client address — nil when rate limiting is off.
     private func authenticate(_ request: Request, context: Context) throws(RESTError) -> RateLimitClient? {
         let keys = configuration.apiKeys.value
-        let rateLimited = ingestor.rateLimiter.policy
+        let rateLimited = ingestor.rateLimiter.isEnabled
         guard keys.isEnabled else {
-            guard rateLimited.isEnabled else { return nil }
+            guard rateLimited else { return nil }
             let peer = context.remoteAddress?.ipAddress
             let forwarded = request.headers[values: Self.forwardedFor]
-            return .address(rateLimited.trustedProxies.clientAddress(peer: peer, forwardedFor: forwarded))
+            let proxies = ingestor.rateLimiter.policy.trustedProxies
+            return .address(proxies.clientAddress(peer: peer, forwardedFor: forwarded))
         }
         var presented: Substring?
         if let key = request.headers[Self.apiKeyHeader] {
@@ -222,7 +223,7 @@ public struct RESTResponder: HTTPResponder {
             error.headers[.wwwAuthenticate] = "Bearer"
             throw error
         }
-        return rateLimited.isEnabled ? .apiKey(presented) : nil
+        return rateLimited ? .apiKey(presented) : nil
     }
 
     static let apiKeyHeader = HTTPField.Name("X-API-KEY")!
@@ -612,7 +613,7 @@ public struct RESTResponder: HTTPResponder {
         var iterator = segment.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard let high = iterator.next().flatMap(ASCIIHex.value), let low = iterator.next().flatMap(ASCIIHex.value) else {
                     return nil
                 }
                 bytes.append(high << 4 | low)
@@ -621,15 +622,6 @@ public struct RESTResponder: HTTPResponder {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

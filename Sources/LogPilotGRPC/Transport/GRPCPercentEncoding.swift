@@ -1,3 +1,5 @@
+import LogPilotCore
+
 /// The percent-encoding of the `grpc-message` trailer (gRPC HTTP/2 protocol spec, "Responses"): the UTF-8 bytes of
 /// the message, with every byte outside `%x20-%x7E`, and `%` itself, written as `%XX` (upper-case hex).
 enum GRPCPercentEncoding {
@@ -33,7 +35,7 @@ enum GRPCPercentEncoding {
         while index < utf8.count {
             let byte = utf8[index]
             if byte == UInt8(ascii: "%"), index + 2 < utf8.count,
-                let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2])
+                let high = ASCIIHex.value(utf8[index + 1]), let low = ASCIIHex.value(utf8[index + 2])
             {
                 decoded.append(high << 4 | low)
                 index += 3
@@ -51,12 +53,4 @@ enum GRPCPercentEncoding {
         byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "%")
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
