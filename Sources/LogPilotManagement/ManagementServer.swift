@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import Hummingbird
 public import Logging
 public import LogPilotCore
@@ -35,16 +32,19 @@ public enum ManagementServer {
             ("/health/ready", .readiness), ("/actuator/health/readiness", .readiness),
             ("/health/startup", .startup),
         ]
+        /// One report for the probes and for `logpilot_ready`, so that the metric says what `/health/ready` says.
+        let report: @Sendable (HealthReport.Probe, _ volume: (free: Int64, total: Int64)?) -> HealthReport = { probe, volume in
+            HealthReport(
+                probe: probe,
+                storage: engine.status,
+                state: state,
+                freeBytes: volume?.free,
+                eventLoopSilenceSeconds: watchdog?.longestSilenceSeconds ?? 0
+            )
+        }
         for (path, probe) in probes {
             router.get(RouterPath(path)) { _, _ -> Response in
-                let status = engine.status
-                let report = HealthReport(
-                    probe: probe,
-                    storage: status,
-                    state: state,
-                    freeBytes: freeBytes(ofDirectoryContaining: status.path),
-                    eventLoopSilenceSeconds: watchdog?.longestSilenceSeconds ?? 0
-                )
+                let report = report(probe, DiskSpace.volume(containing: engine.configuration.path))
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
                 headers[.cacheControl] = "no-store"
@@ -57,7 +57,14 @@ public enum ManagementServer {
         }
         for path in ["/metrics", "/actuator/prometheus"] {
             router.get(RouterPath(path)) { _, _ -> Response in
-                let page = MetricsPage.render(registry: registry, engine: engine, state: state, startTimeSeconds: startTime)
+                let volume = DiskSpace.volume(containing: engine.configuration.path)
+                let page = MetricsPage.render(
+                    registry: registry,
+                    engine: engine,
+                    volume: volume,
+                    ready: report(.readiness, volume).isUp,
+                    startTimeSeconds: startTime
+                )
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: page)))
@@ -88,15 +95,5 @@ public enum ManagementServer {
             },
             logger: logger
         )
-    }
-
-    /// Free bytes for unprivileged users on the filesystem holding `path`, or nil when unknown.
-    public static func freeBytes(ofDirectoryContaining path: String) -> Int64? {
-        volume(ofDirectoryContaining: path)?.free
-    }
-
-    /// Free (for unprivileged users) and total bytes of the filesystem holding `path`, or nil when unknown.
-    static func volume(ofDirectoryContaining path: String) -> (free: Int64, total: Int64)? {
-        DiskSpace.volume(containing: path)
     }
 }

@@ -8,7 +8,8 @@ enum MetricsPage {
     static func render(
         registry: PrometheusCollectorRegistry,
         engine: StorageEngine,
-        state: ServerState,
+        volume: (free: Int64, total: Int64)?,
+        ready: Bool,
         startTimeSeconds: Double
     ) -> [UInt8] {
         var buffer: [UInt8] = []
@@ -16,19 +17,17 @@ enum MetricsPage {
         registry.emit(into: &buffer)
         ProcessMetrics.write(into: &buffer, startTimeSeconds: startTimeSeconds)
 
-        let status = engine.status
         var text = ""
         func gauge(_ name: String, _ value: Int64) {
-            text += "# TYPE \(name) gauge\n\(name) \(value)\n"
+            text += ProcessMetrics.gauge(name, Double(value))
         }
-        if let volume = ManagementServer.volume(ofDirectoryContaining: status.path) {
+        if let volume {
             gauge("logpilot_storage_free_bytes", volume.free)
             gauge("logpilot_storage_volume_bytes", volume.total)
         }
-        gauge("logpilot_storage_database_bytes", databaseBytes(path: status.path))
-        gauge("logpilot_storage_queue_max_records", Int64(status.maxQueuedRecords))
+        gauge("logpilot_storage_database_bytes", databaseBytes(path: engine.configuration.path))
+        gauge("logpilot_storage_queue_max_records", Int64(engine.configuration.maxQueuedRecords))
         gauge("logpilot_storage_queue_max_bytes", Int64(engine.configuration.maxQueuedBytes))
-        let ready = HealthReport(probe: .readiness, storage: status, state: state, freeBytes: nil).isUp
         gauge("logpilot_ready", ready ? 1 : 0)
         buffer.append(contentsOf: text.utf8)
         return withHelp(buffer)
@@ -91,7 +90,6 @@ enum MetricsPage {
         "logpilot_retention_deleted_total": "Records deleted by retention (age or size).",
         "logpilot_ready": "1 when the server is ready for traffic (as /health/ready), else 0.",
         "logpilot_config_reloads_total": "Config file reloads, by result (success or failure).",
-        "logpilot_rate_limit_clients": "Clients with a rate-limit bucket (bounded by max-clients).",
         "logpilot_build_info": "Build information; the value is always 1.",
         "http_requests_total": "REST requests answered, by method, route template and status code.",
         "http_request_duration_seconds": "REST request duration until the response head, by method and route template.",

@@ -37,7 +37,7 @@ enum ProcessMetrics {
         buffer.append(contentsOf: text.utf8)
     }
 
-    private static func gauge(_ name: String, _ value: Double) -> String {
+    static func gauge(_ name: String, _ value: Double) -> String {
         "# TYPE \(name) gauge\n\(name) \(value)\n"
     }
 
