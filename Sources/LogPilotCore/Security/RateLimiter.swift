@@ -97,6 +97,9 @@ public final class RateLimiter: Sendable {
 
     public var policy: RateLimitPolicy { state.withLock { $0.policy } }
 
+    /// Whether the policy is on (read on every request: no copy of the policy).
+    public var isEnabled: Bool { state.withLock { $0.policy.isEnabled } }
+
     /// Clients with a bucket right now (bounded by `maxClients`).
     public var trackedClients: Int { state.withLock { $0.clients.count } }
 

@@ -112,6 +112,12 @@ public struct TrustedProxies: Sendable, Equatable {
         return client
     }
 
+    /// A peer address without its port, in one canonical form (an IPv4-mapped IPv6 address as IPv4): the client of
+    /// a connection that no proxy fronts (gRPC).
+    public static func address(ofPeer peer: String?) -> String {
+        TrustedProxies([]).clientAddress(peer: peer, forwardedFor: [])
+    }
+
     /// `1.2.3.4:5678` → `1.2.3.4`, `[::1]:80` → `::1`, an address without a port unchanged.
     static func host(of address: String) -> Substring {
         if address.hasPrefix("["), let close = address.firstIndex(of: "]") {

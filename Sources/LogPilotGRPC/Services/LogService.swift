@@ -61,9 +61,9 @@ public struct LogService: Sendable {
     /// Who a call is charged to when rate limiting is on: its API key (already checked by the transport) when
     /// authentication is on, else the peer's address. Nil when rate limiting is off.
     func rateLimitClient(_ context: GRPCRequestContext) -> RateLimitClient? {
-        guard ingestor.rateLimiter.policy.isEnabled else { return nil }
+        guard ingestor.rateLimiter.isEnabled else { return nil }
         if apiKeys.value.isEnabled, let key = context.metadata("x-api-key") { return .apiKey(key) }
-        return .address(TrustedProxies([]).clientAddress(peer: context.remoteAddress, forwardedFor: []))
+        return .address(TrustedProxies.address(ofPeer: context.remoteAddress))
     }
 
     /// Charges the call to its client's request bucket; RESOURCE_EXHAUSTED with `retry-after-seconds` when empty.
