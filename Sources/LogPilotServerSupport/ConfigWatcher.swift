@@ -30,15 +30,16 @@ struct ConfigWatcher: Service, CustomStringConvertible {
         ])
         let success = Counter(label: "logpilot_config_reloads_total", dimensions: [("result", "success")])
         let failure = Counter(label: "logpilot_config_reloads_total", dimensions: [("result", "failure")])
-        var running = initial
-        var seen = Self.contents(of: running)
+        // What the live settings were last set to; restart-only keys are compared with what the process started with.
+        var applied = initial
+        var seen = Self.contents(of: applied)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }
-            let current = Self.contents(of: running)
+            let current = Self.contents(of: applied)
             guard current != seen else { continue }
             seen = current
             let next: LogPilotSettings
@@ -51,13 +52,14 @@ struct ConfigWatcher: Service, CustomStringConvertible {
                 ])
                 continue
             }
-            let changed = next.changedKeys(comparedWith: running)
-            let liveKeys = changed.filter(\.isLive)
-            let restartKeys = changed.filter { !$0.isLive }
+            let liveKeys = next.changedKeys(comparedWith: applied).filter(\.isLive)
+            let restartKeys = next.changedKeys(comparedWith: initial).filter { !$0.isLive }
             live.apply(next)
             success.increment()
-            // The running values of restart-only keys stay what the process started with.
-            running = Self.merging(live: next, into: running)
+            if next.apiKeysFile != applied.apiKeysFile {
+                seen = Self.contents(of: next)  // watch the new keys file from now on
+            }
+            applied = next
             if liveKeys.isEmpty && restartKeys.isEmpty {
                 logger.info("configuration files changed; no effective setting changed")
             } else if !liveKeys.isEmpty {
@@ -70,26 +72,10 @@ struct ConfigWatcher: Service, CustomStringConvertible {
                     "config.restart_required": "\(restartKeys.map(\.path).joined(separator: ","))",
                 ])
             }
-            if !next.apiKeys.isEnabled && running.apiKeys.isEnabled == false && liveKeys.contains(.apiKeys) {
+            if !next.apiKeys.isEnabled && liveKeys.contains(.apiKeys) {
                 logger.warning("AUTHENTICATION IS OFF after the reload: no API key is configured")
             }
-            // A file path may have changed: watch the new one.
-            seen = Self.contents(of: running)
         }
-    }
-
-    /// The live settings of `next` over the restart-only settings of `running`.
-    static func merging(live next: LogPilotSettings, into running: LogPilotSettings) -> LogPilotSettings {
-        var merged = running
-        merged.apiKeys = next.apiKeys
-        merged.apiKeysFile = next.apiKeysFile
-        merged.rateLimit = next.rateLimit
-        merged.corsAllowedOrigins = next.corsAllowedOrigins
-        merged.storage.retentionDays = next.storage.retentionDays
-        merged.storage.retentionMaxBytes = next.storage.retentionMaxBytes
-        merged.storage.retentionIntervalSeconds = next.storage.retentionIntervalSeconds
-        merged.logLevel = next.logLevel
-        return merged
     }
 
     /// The watched files' bytes (nil for a file that cannot be read right now).
