@@ -26,20 +26,9 @@ import argparse
 import struct
 import sys
 
-CHANNELS = ["api", "auth", "billing", "db", "frontend", "payments", "search", "worker"]
-LEVELS = ["INFO"] * 7 + ["DEBUG", "DEBUG", "ERROR"]
-TEMPLATES = [
-    "GET /api/v1/orders/{} completed status=200 bytes=5120 upstream=orders-svc",
-    "user {} signed in via password from 10.0.3.17 session rotated mfa=totp",
-    "invoice {} generated for customer account plan=pro-annual amount=1299.00",
-    "slow query detected table=events rows_examined={} plan=index-scan",
-    "render of page /dashboard took too long component=ChartPanel id={}",
-    "payment intent {} captured provider=stripe-like currency=EUR retries=0",
-    "search request {} q=error-budget shards=4 hits=137 took_ms=12",
-    "job {} picked from queue=emails attempt=1 worker=w-3 visibility=30s",
-]
-PAD = "abcdefghijklmnopqrstuvwxyz" * 6
-MESSAGE_LEN = 150
+# The same records as the REST load generator (same channels, levels, messages), so the two fronts are compared on
+# the same data.
+from loadgen import CHANNELS, LEVELS, MESSAGE_LEN, PAD, TEMPLATES  # noqa: E402
 SEQ_BASE = 700_000_000  # distinct from the REST load generators' sequence numbers
 
 
