@@ -319,6 +319,10 @@ def test_metric_families_are_recorded_with_bounded_labels(make_grpc_server, grpc
                   grpc_type="unary", grpc_code="OK") == 1
     assert metric(samples, "grpc_server_msg_received_total", grpc_service="logpilot.LogService",
                   grpc_method="SendLogs", grpc_type="unary") == 1
+    assert metric(samples, "grpc_server_msg_sent_total", grpc_service="logpilot.LogService",
+                  grpc_method="SendLogs", grpc_type="unary") == 1
+    assert metric(samples, "grpc_server_started_total", grpc_service="logpilot.LogService",
+                  grpc_method="SendLogs", grpc_type="unary") == 1
     assert metric(samples, "logpilot_ingest_bytes_total", protocol="rest") > 0
     assert metric(samples, "logpilot_ingest_bytes_total", protocol="grpc") > 0
     assert "logpilot_batch_records_bucket" in text and "http_request_duration_seconds_bucket" in text
@@ -511,3 +515,14 @@ def test_a_second_process_on_the_same_database_fails_at_startup(make_server, tmp
     assert "another LogPilot process" in output, output
     # The first one is unharmed.
     first.post_batch([{"channel": channel_name("lock"), "message": "still fine"}])
+
+
+def test_idle_rest_connections_are_closed_after_the_idle_timeout(make_server):
+    s = make_server("--http-idle-timeout-seconds", "1")
+    sock = socket.create_connection(("127.0.0.1", s.http_port), timeout=10)
+    try:
+        started = time.monotonic()
+        assert sock.recv(64) == b"", "an idle connection must be closed by the server"
+        assert 0.5 <= time.monotonic() - started < 8
+    finally:
+        sock.close()
