@@ -20,6 +20,18 @@ public struct RESTConfiguration: Sendable {
     /// Request-body bytes of ingest requests being received and decoded at once, at most; beyond it new ingest
     /// requests get 429. A single body up to `maxBodyBytes` is always admitted when nothing else is held.
     public var maxInflightBodyBytes: Int
+    /// After an answer sent before the request body was read to the end (413, 415, 401, 429...), the rest of the
+    /// body is read and dropped for at most this long, so that a client that writes its whole body before reading
+    /// sees the answer; then the connection closes.
+    public var lingeringCloseSeconds: Double = 5
+
+    /// The drain bound after an early answer: twice the body limit (at least 1 MiB), or `lingeringCloseSeconds`.
+    func lingeringClose(maxBodyBytes: Int) -> LingeringClose.Limits {
+        LingeringClose.Limits(
+            maxBytes: max(maxBodyBytes.multipliedReportingOverflow(by: 2).partialValue, 1 << 20),
+            maxDuration: .milliseconds(Int64(lingeringCloseSeconds * 1000))
+        )
+    }
 
     public init(
         host: String = "0.0.0.0",

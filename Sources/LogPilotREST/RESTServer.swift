@@ -19,6 +19,7 @@ public enum RESTServer {
                 additionalChannelHandlers: [
                     ConnectionLimitHandler(counter: connections),
                     ExpectContinueHandler(maxBodyBytes: ingestor.limits.maxBodyBytes),
+                    LingeringCloseHandler(limits: configuration.lingeringClose(maxBodyBytes: ingestor.limits.maxBodyBytes)),
                 ],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
                 httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
