@@ -9,6 +9,7 @@ extension Front {
     /// protobuf-c.
     public static let grpc = Front(name: "grpc") { context in
         let settings = context.settings
+        context.ingestor.exportMetricSeries(protocol: .grpc)
         let methods =
             LogService(ingestor: context.ingestor, state: context.state, apiKeys: context.live.apiKeys).methods
             + HealthService(engine: context.ingestor.engine, state: context.state).methods

@@ -19,6 +19,15 @@ final class HTTPMetrics: Sendable {
     private let counters = Mutex<[Key: Counter]>([:])
     private let timers = Mutex<[TimerKey: Metrics.Timer]>([:])
 
+    /// Creates the series of each route's usual answer with value 0, so that both families exist from the first
+    /// scrape (rates over them are then 0 instead of empty).
+    init(exporting routes: [(method: String, route: String, code: Int)] = []) {
+        for (method, route, code) in routes {
+            _ = counter(Key(method: method, route: route, code: code))
+            _ = timer(TimerKey(method: method, route: route))
+        }
+    }
+
     static func methodLabel(_ method: String) -> String {
         switch method {
         case "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS": method
@@ -28,24 +37,31 @@ final class HTTPMetrics: Sendable {
 
     func record(method: String, route: String, code: Int, duration: Duration) {
         let method = Self.methodLabel(method)
-        let key = Key(method: method, route: route, code: code)
-        let counter = counters.withLock { cache in
+        counter(Key(method: method, route: route, code: code)).increment()
+        timer(TimerKey(method: method, route: route)).record(duration: duration)
+    }
+
+    private func counter(_ key: Key) -> Counter {
+        counters.withLock { cache in
             if let counter = cache[key] { return counter }
             let counter = Counter(
                 label: "http_requests_total",
-                dimensions: [("method", method), ("route", route), ("code", String(code))]
+                dimensions: [("method", key.method), ("route", key.route), ("code", String(key.code))]
             )
             cache[key] = counter
             return counter
         }
-        counter.increment()
-        let timerKey = TimerKey(method: method, route: route)
-        let timer = timers.withLock { cache in
-            if let timer = cache[timerKey] { return timer }
-            let timer = Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", method), ("route", route)])
-            cache[timerKey] = timer
+    }
+
+    private func timer(_ key: TimerKey) -> Metrics.Timer {
+        timers.withLock { cache in
+            if let timer = cache[key] { return timer }
+            let timer = Metrics.Timer(
+                label: "http_request_duration_seconds",
+                dimensions: [("method", key.method), ("route", key.route)]
+            )
+            cache[key] = timer
             return timer
         }
-        timer.record(duration: duration)
     }
 }

@@ -15,7 +15,7 @@ public struct RESTResponder: HTTPResponder {
     let configuration: RESTConfiguration
     let decoder: LogBatchJSONDecoder
     let bodyBudget: IngestBodyBudget
-    let httpMetrics = HTTPMetrics()
+    let httpMetrics = HTTPMetrics(exporting: Self.usualAnswers)
 
     public init(ingestor: Ingestor, configuration: RESTConfiguration) {
         self.ingestor = ingestor
@@ -48,6 +48,13 @@ public struct RESTResponder: HTTPResponder {
             }
         }
     }
+
+    /// Each route's usual method and success status: the HTTP series that exist from the first scrape.
+    static let usualAnswers: [(method: String, route: String, code: Int)] = [
+        ("POST", Route.logs.template, 201), ("GET", Route.logs.template, 200), ("POST", Route.batch.template, 201),
+        ("POST", Route.commit.template, 200), ("POST", Route.seek.template, 200),
+        ("GET", Route.channel("").template, 200), ("GET", Route.channels.template, 200),
+    ]
 
     static func route(for path: String) -> Route? {
         var parts = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -212,7 +219,7 @@ public struct RESTResponder: HTTPResponder {
             presented = authorization.dropFirst(7)
         }
         guard let presented, keys.accepts(presented) else {
-            ingestor.countRefusedRequest(protocol: .rest, reason: "unauthorized")
+            ingestor.countRefusedRequest(protocol: .rest, reason: .unauthorized)
             var error = RESTError(
                 status: .unauthorized,
                 errorCode: "UNAUTHORIZED",
@@ -237,7 +244,7 @@ public struct RESTResponder: HTTPResponder {
         try ingestor.admitWrite(protocol: .rest)
         let declared = request.headers[.contentLength].flatMap { Int($0) } ?? limits.maxBodyBytes
         guard let reserved = bodyBudget.reserve(min(declared, limits.maxBodyBytes)) else {
-            ingestor.countRefusedRequest(protocol: .rest, reason: "overloaded")
+            ingestor.countRefusedRequest(protocol: .rest, reason: .overloaded)
             throw LogPilotError(
                 code: .overloaded,
                 message: "too many ingest requests are being received at once; retry later",

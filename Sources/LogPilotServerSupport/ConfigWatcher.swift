@@ -21,6 +21,9 @@ struct ConfigWatcher: Service, CustomStringConvertible {
     var description: String { "ConfigWatcher" }
 
     func run() async throws {
+        // Created first, also when nothing is watched: the family exists from the first scrape with value 0.
+        let success = Counter(label: "logpilot_config_reloads_total", dimensions: [("result", "success")])
+        let failure = Counter(label: "logpilot_config_reloads_total", dimensions: [("result", "failure")])
         guard initial.configFile != nil || initial.apiKeysFile != nil else {
             try? await gracefulShutdown()
             return
@@ -28,8 +31,6 @@ struct ConfigWatcher: Service, CustomStringConvertible {
         logger.info("watching configuration files for changes", metadata: [
             "config.file": "\(initial.configFile ?? "-")", "config.api_keys_file": "\(initial.apiKeysFile ?? "-")",
         ])
-        let success = Counter(label: "logpilot_config_reloads_total", dimensions: [("result", "success")])
-        let failure = Counter(label: "logpilot_config_reloads_total", dimensions: [("result", "failure")])
         // What the live settings were last set to; restart-only keys are compared with what the process started with.
         var applied = initial
         var seen = Self.contents(of: applied)

@@ -1,3 +1,4 @@
+import LogPilotCore
 import LogPilotREST
 import Logging
 
@@ -14,6 +15,7 @@ extension Front {
             maxInflightBodyBytes: context.settings.maxInflightBodyBytes
         )
         configuration.serverState = context.state
+        context.ingestor.exportMetricSeries(protocol: .rest)
         return RESTServer.makeApplication(
             ingestor: context.ingestor,
             configuration: configuration,

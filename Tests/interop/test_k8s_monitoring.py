@@ -5,6 +5,7 @@ rejections, a refused key, retention, a config reload, a full database)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -240,3 +241,97 @@ def test_dashboard_metrics_exist_on_the_binary(scraped_metrics):
     missing = {panel: sorted(names - scraped_metrics) for panel, names in dashboard_metric_names().items()}
     missing = {k: v for k, v in missing.items() if v}
     assert not missing, f"panels on metrics /metrics does not have: {missing}"
+
+
+# -- the first scrape ------------------------------------------------------------------------------------------------
+# Counters and histograms exist before their first event: rate() and increase() over them are 0, not empty, and an
+# absent() alert can tell "never happened" from "not exported".
+
+METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+DOC_FILES = sorted((Path(__file__).resolve().parents[2] / "docs").glob("*.md"))
+_DOC_METRIC = re.compile(r"\b(?:logpilot|grpc_server|http_requests?|process)_[a-z0-9_]*[a-z0-9]\b")
+
+
+def family(sample: str) -> str:
+    return re.sub(r"_(bucket|sum|count)$", "", sample)
+
+
+@pytest.fixture(scope="module")
+def first_scrape(make_server_module):
+    server = make_server_module()
+    return server.mget("/metrics").text
+
+
+@pytest.fixture(scope="module")
+def make_server_module(tmp_path_factory):
+    from conftest import Server
+
+    made = []
+
+    def factory(*args):
+        server = Server(tmp_path_factory.mktemp("first-scrape"), args=args).start()
+        made.append(server)
+        return server
+
+    yield factory
+    for server in made:
+        server.kill()
+
+
+def first_scrape_families(text: str) -> set[str]:
+    return {family(name) for name in parse_metric_families(text)}
+
+
+def test_alert_metrics_exist_on_the_first_scrape(first_scrape):
+    have = first_scrape_families(first_scrape)
+    missing = {alert: sorted({family(n) for n in names} - have - PROMETHEUS_SYNTHETIC)
+               for alert, names in alert_metric_names().items()}
+    missing = {k: v for k, v in missing.items() if v}
+    assert not missing, f"alerts on families a fresh server does not export: {missing}"
+
+
+def test_dashboard_metrics_exist_on_the_first_scrape(first_scrape):
+    have = first_scrape_families(first_scrape)
+    missing = {panel: sorted({family(n) for n in names} - have) for panel, names in dashboard_metric_names().items()}
+    missing = {k: v for k, v in missing.items() if v}
+    assert not missing, f"panels on families a fresh server does not export: {missing}"
+
+
+def test_documented_metrics_exist_on_the_first_scrape(first_scrape):
+    have = first_scrape_families(first_scrape)
+    named = {}
+    for doc in DOC_FILES:
+        for name in _DOC_METRIC.findall(doc.read_text()):
+            named.setdefault(family(name), set()).add(doc.name)
+    assert "logpilot_logs_rejected_total" in named  # the scan reads the docs at all
+    missing = {name: sorted(docs) for name, docs in named.items() if name not in have}
+    assert not missing, f"documented families a fresh server does not export: {missing}"
+
+
+def documented_values(metric: str, label: str) -> list[str]:
+    """The values docs/metrics.md lists for one label of one family: `label` (`a`, `b`, ...)."""
+    for line in METRICS_DOC.read_text().splitlines():
+        if line.startswith(f"| `{metric}`"):
+            m = re.search(rf"`{label}` \(([^)]*)\)", line)
+            assert m, f"docs/metrics.md lists no values for {metric}{{{label}}}"
+            return re.findall(r"`([^`]+)`", m.group(1))
+    raise AssertionError(f"{metric} is not in docs/metrics.md")
+
+
+@pytest.mark.parametrize("metric", ["logpilot_logs_rejected_total", "logpilot_requests_rejected_total"])
+def test_every_documented_reason_is_zero_on_the_first_scrape(first_scrape, metric):
+    reasons = documented_values(metric, "reason")
+    assert len(reasons) >= 3
+    for protocol in ("rest", "grpc"):
+        for reason in reasons:
+            series = f'{metric}{{protocol="{protocol}",reason="{reason}"}} 0'
+            assert series in first_scrape, f"missing from a fresh scrape: {series}"
+
+
+def test_storage_errors_and_config_reloads_are_zero_on_the_first_scrape(first_scrape):
+    for code in ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_READONLY"):
+        assert f'logpilot_storage_errors_total{{code="{code}"}} 0' in first_scrape
+    for result in ("success", "failure"):
+        assert f'logpilot_config_reloads_total{{result="{result}"}} 0' in first_scrape
+    for level in ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"):
+        assert f'logpilot_logs_received_total{{protocol="rest",level="{level}",channel="other"}} 0' in first_scrape

@@ -2,9 +2,27 @@ import Metrics
 import Synchronization
 
 /// Which front a request came through (a metric label and a log field).
-public enum IngestProtocol: String, Sendable {
+public enum IngestProtocol: String, Sendable, CaseIterable {
     case rest
     case grpc
+}
+
+/// Why a request was refused before its records were read (`logpilot_requests_rejected_total{reason}`).
+public enum RequestRefusal: String, Sendable, CaseIterable {
+    case overloaded
+    case rateLimited = "rate_limited"
+    case unauthorized
+}
+
+/// Why records were refused after their request was read (`logpilot_logs_rejected_total{reason}`).
+public enum RecordRejection: String, Sendable, CaseIterable {
+    case invalid
+    case tooLarge = "too_large"
+    case rateLimited = "rate_limited"
+    case overloaded
+    case storageFull = "storage_full"
+    case unavailable
+    case storageError = "storage_error"
 }
 
 /// The one ingest path of every front: admission (rate limits, queue room), validation of a whole batch, metrics
@@ -31,7 +49,7 @@ public struct Ingestor: Sendable {
     /// Charges one request (a write or a read) to the client's rate limit; throws `rateLimited` with a retry hint.
     public func admitRequest(from client: RateLimitClient, protocol front: IngestProtocol) throws(LogPilotError) {
         if case .limited(let seconds) = rateLimiter.admitRequest(client) {
-            metrics.refusedRequest(front, reason: "rate_limited")
+            metrics.refusedRequest(front, reason: .rateLimited)
             throw LogPilotError(
                 code: .rateLimited,
                 message: "rate limit exceeded: too many requests from this client; retry in \(seconds) s",
@@ -46,15 +64,22 @@ public struct Ingestor: Sendable {
         do {
             try engine.checkAdmission()
         } catch {
-            metrics.refusedRequest(front, reason: "overloaded")
+            metrics.refusedRequest(front, reason: .overloaded)
             throw error
         }
     }
 
     /// Counts a request a front refused before reading its records (e.g. `unauthorized`, or `overloaded` when the
     /// body budget is spent), for `logpilot_requests_rejected_total`.
-    public func countRefusedRequest(protocol front: IngestProtocol, reason: String) {
+    public func countRefusedRequest(protocol front: IngestProtocol, reason: RequestRefusal) {
         metrics.refusedRequest(front, reason: reason)
+    }
+
+    /// Creates the ingest counters of a front with value 0 for every known label value, so that the families exist
+    /// from the first scrape: `rate()` and `absent()` over them then mean "no events", not "not exported". Fronts
+    /// call it once when they are built.
+    public func exportMetricSeries(protocol front: IngestProtocol) {
+        metrics.export(front)
     }
 
     /// Validates and stores a batch. A batch is all or nothing: the first bad record rejects it, naming its index
@@ -74,12 +99,12 @@ public struct Ingestor: Sendable {
         do {
             records = try validate(batch, single: single)
         } catch {
-            metrics.rejected(front, reason: error.code == .payloadTooLarge ? "too_large" : "invalid")
+            metrics.rejected(front, reason: error.code == .payloadTooLarge ? .tooLarge : .invalid)
                 .increment(by: max(batch.count, 1))
             throw error
         }
         if let client, case .limited(let seconds) = rateLimiter.admitRecords(records.count, for: client) {
-            metrics.rejected(front, reason: "rate_limited").increment(by: records.count)
+            metrics.rejected(front, reason: .rateLimited).increment(by: records.count)
             throw LogPilotError(
                 code: .rateLimited,
                 message: "rate limit exceeded: this client sent too many records; retry in \(seconds) s",
@@ -169,12 +194,12 @@ public struct Ingestor: Sendable {
         }
     }
 
-    private static func reason(for error: LogPilotError) -> String {
+    private static func reason(for error: LogPilotError) -> RecordRejection {
         switch error.code {
-        case .overloaded: "overloaded"
-        case .storageFull: "storage_full"
-        case .unavailable: "unavailable"
-        default: "storage_error"
+        case .overloaded: .overloaded
+        case .storageFull: .storageFull
+        case .unavailable: .unavailable
+        default: .storageError
         }
     }
 }
@@ -265,13 +290,32 @@ final class IngestMetrics: Sendable {
         for (counter, count) in resolved { counter.increment(by: count) }
     }
 
-    func rejected(_ front: IngestProtocol, reason: String) -> Counter {
-        Counter(label: "logpilot_logs_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason)])
+    func rejected(_ front: IngestProtocol, reason: RecordRejection) -> Counter {
+        Counter(label: "logpilot_logs_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason.rawValue)])
     }
 
-    func refusedRequest(_ front: IngestProtocol, reason: String) {
-        Counter(label: "logpilot_requests_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason)])
+    func refusedRequest(_ front: IngestProtocol, reason: RequestRefusal) {
+        Counter(label: "logpilot_requests_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason.rawValue)])
             .increment()
+    }
+
+    /// Zero series for every known label value of a front. `logpilot_logs_received_total` has an open `channel`
+    /// label: its zero series use `channel="other"`, the one value known in advance.
+    func export(_ front: IngestProtocol) {
+        for reason in RecordRejection.allCases { _ = rejected(front, reason: reason) }
+        for reason in RequestRefusal.allCases {
+            _ = Counter(label: "logpilot_requests_rejected_total", dimensions: [("protocol", front.rawValue), ("reason", reason.rawValue)])
+        }
+        counters.withLock { cache in
+            for level in LogLevel.allCases {
+                let key = CounterKey(front: front, level: level.rawValue, channel: ChannelLabels.other)
+                if cache[key] != nil { continue }
+                cache[key] = Counter(
+                    label: "logpilot_logs_received_total",
+                    dimensions: [("protocol", front.rawValue), ("level", level.name), ("channel", ChannelLabels.other)]
+                )
+            }
+        }
     }
 }
 

@@ -26,22 +26,16 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public static let cantOpen: Int32 = 14
     public static let notADatabase: Int32 = 26
 
+    /// The primary result codes with a name of their own in `codeName` (and a zero series in `/metrics`).
+    public static let namedCodes: [(code: Int32, name: String)] = [
+        (1, "SQLITE_ERROR"), (busy, "SQLITE_BUSY"), (locked, "SQLITE_LOCKED"), (noMemory, "SQLITE_NOMEM"),
+        (readOnly, "SQLITE_READONLY"), (ioError, "SQLITE_IOERR"), (corrupt, "SQLITE_CORRUPT"), (full, "SQLITE_FULL"),
+        (cantOpen, "SQLITE_CANTOPEN"), (19, "SQLITE_CONSTRAINT"), (notADatabase, "SQLITE_NOTADB"),
+    ]
+
     /// The symbolic name of the primary result code, e.g. `SQLITE_FULL`.
     public var codeName: String {
-        switch resultCode {
-        case Self.busy: "SQLITE_BUSY"
-        case Self.locked: "SQLITE_LOCKED"
-        case Self.noMemory: "SQLITE_NOMEM"
-        case Self.readOnly: "SQLITE_READONLY"
-        case Self.ioError: "SQLITE_IOERR"
-        case Self.corrupt: "SQLITE_CORRUPT"
-        case Self.full: "SQLITE_FULL"
-        case Self.cantOpen: "SQLITE_CANTOPEN"
-        case Self.notADatabase: "SQLITE_NOTADB"
-        case 1: "SQLITE_ERROR"
-        case 19: "SQLITE_CONSTRAINT"
-        default: "SQLITE(\(resultCode))"
-        }
+        Self.namedCodes.first { $0.code == resultCode }?.name ?? "SQLITE(\(resultCode))"
     }
 
     public var description: String { "\(codeName): \(message) (\(context))" }

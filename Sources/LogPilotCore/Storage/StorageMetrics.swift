@@ -9,6 +9,11 @@ struct StorageMetrics: Sendable {
     let queueBytes = Gauge(label: "logpilot_storage_queue_bytes")
     let retentionDeleted = Counter(label: "logpilot_retention_deleted_total")
 
+    init() {
+        // Zero series for every named code, so the family exists (and rates are 0) before the first failure.
+        for (_, name) in SQLiteError.namedCodes { _ = commitErrors(name) }
+    }
+
     /// Failed transactions by SQLite result code name (a small, fixed set of values).
     func commitErrors(_ code: String) -> Counter {
         Counter(label: "logpilot_storage_errors_total", dimensions: [("code", code)])
