@@ -1137,7 +1137,7 @@ const ProtobufCMessageDescriptor logpilot__list_logs_request__descriptor =
   (ProtobufCMessageInit) logpilot__list_logs_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logpilot__list_logs_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor logpilot__list_logs_response__field_descriptors[3] =
 {
   {
     "logs",
@@ -1163,15 +1163,28 @@ static const ProtobufCFieldDescriptor logpilot__list_logs_response__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "truncated",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logpilot__ListLogsResponse, truncated),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logpilot__list_logs_response__field_indices_by_name[] = {
   0,   /* field[0] = logs */
   1,   /* field[1] = next_cursor */
+  2,   /* field[2] = truncated */
 };
 static const ProtobufCIntRange logpilot__list_logs_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor logpilot__list_logs_response__descriptor =
 {
@@ -1181,7 +1194,7 @@ const ProtobufCMessageDescriptor logpilot__list_logs_response__descriptor =
   "Logpilot__ListLogsResponse",
   "logpilot",
   sizeof(Logpilot__ListLogsResponse),
-  2,
+  3,
   logpilot__list_logs_response__field_descriptors,
   logpilot__list_logs_response__field_indices_by_name,
   1,  logpilot__list_logs_response__number_ranges,

@@ -473,6 +473,10 @@ public struct RESTResponder: HTTPResponder {
         LogEntryJSON.writeArray(page.records, into: &writer)
         writer.writeKey("nextCursor")
         if let next = page.nextCursor { writer.writeString(String(next)) } else { writer.writeNull() }
+        writer.writeKey("truncated")
+        if let truncated = page.truncated { writer.writeString(truncated.rawValue) } else { writer.writeNull() }
+        writer.writeKey("scanned")
+        writer.writeInt64(Int64(page.scannedRecords))
         writer.endObject()
         return Self.json(writer.bytes, status: .ok)
     }

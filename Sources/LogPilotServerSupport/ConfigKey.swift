@@ -78,6 +78,8 @@ extension ConfigKey {
     static let maxMetaKeys = ConfigKey("limits.max-meta-keys", "LOGPILOT_MAX_META_KEYS", "--max-meta-keys")
     static let maxChannelBytes = ConfigKey("limits.max-channel-bytes", "LOGPILOT_MAX_CHANNEL_BYTES", "--max-channel-bytes")
     static let maxReadLimit = ConfigKey("limits.max-read-limit", "LOGPILOT_MAX_READ_LIMIT", "--max-read-limit")
+    static let maxReadScanRecords = ConfigKey("limits.max-read-scan-records", "LOGPILOT_MAX_READ_SCAN_RECORDS", "--max-read-scan-records")
+    static let readTimeout = ConfigKey("limits.read-timeout-ms", "LOGPILOT_READ_TIMEOUT_MS", "--read-timeout-ms")
 
     static let metricsMaxChannels = ConfigKey("metrics.max-channels", "LOGPILOT_METRICS_MAX_CHANNELS", "--metrics-max-channels")
     static let logLevel = ConfigKey("logging.level", "LOGPILOT_LOG_LEVEL", "--log-level", live: true)
@@ -93,7 +95,7 @@ extension ConfigKey {
         queueMaxRecords, queueMaxBytes, commitMaxRecords,
         retentionDays, retentionMaxBytes, retentionInterval,
         maxBodyBytes, maxInflightBodyBytes, maxBatchRecords, maxMessageBytes, maxMetaBytes, maxMetaKeys,
-        maxChannelBytes, maxReadLimit,
+        maxChannelBytes, maxReadLimit, maxReadScanRecords, readTimeout,
         metricsMaxChannels, logLevel, logFormat,
     ]
 

@@ -54,6 +54,8 @@ extension LogPilotSettings {
         case .maxMetaKeys: return scalar(limits.maxMetaKeys)
         case .maxChannelBytes: return scalar(limits.maxChannelBytes)
         case .maxReadLimit: return scalar(limits.maxReadLimit)
+        case .maxReadScanRecords: return scalar(storage.readBudget.maxScannedRecords)
+        case .readTimeout: return scalar(storage.readBudget.timeoutMilliseconds)
         case .metricsMaxChannels: return scalar(metricsMaxChannels)
         case .logLevel: return scalar(logLevel.rawValue)
         case .logFormat: return scalar(logFormat.rawValue)

@@ -127,6 +127,8 @@ public struct LogPilotSettings: Sendable {
         settings.limits.maxMetaKeys = try reader.int(options.maxMetaKeys, .maxMetaKeys, range: 1...10_000) ?? settings.limits.maxMetaKeys
         settings.limits.maxChannelBytes = try reader.int(options.maxChannelBytes, .maxChannelBytes, range: 1...4096) ?? settings.limits.maxChannelBytes
         settings.limits.maxReadLimit = try reader.int(options.maxReadLimit, .maxReadLimit, range: 1...1_000_000) ?? settings.limits.maxReadLimit
+        settings.storage.readBudget.maxScannedRecords = try reader.int(options.maxReadScanRecords, .maxReadScanRecords, range: 1_000...1_000_000_000) ?? settings.storage.readBudget.maxScannedRecords
+        settings.storage.readBudget.timeoutMilliseconds = try reader.int(options.readTimeoutMs, .readTimeout, range: 1...600_000) ?? settings.storage.readBudget.timeoutMilliseconds
         if settings.storage.maxQueuedRecords < settings.limits.maxBatchRecords {
             throw Invalid(
                 key: ConfigKey.queueMaxRecords.names,

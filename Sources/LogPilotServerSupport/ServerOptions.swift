@@ -71,6 +71,10 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var maxChannelBytes: Int?
     @Option(help: "Records one read may return. (env LOGPILOT_MAX_READ_LIMIT, default 10000)")
     public var maxReadLimit: Int?
+    @Option(help: "Records one search may examine before it answers with what it found and a cursor to resume. (env LOGPILOT_MAX_READ_SCAN_RECORDS, default 1000000)")
+    public var maxReadScanRecords: Int?
+    @Option(help: "Milliseconds one search may run before it answers with what it found and a cursor to resume. (env LOGPILOT_READ_TIMEOUT_MS, default 2000)")
+    public var readTimeoutMs: Int?
 
     // MARK: Security and operations
     @Option(help: "Comma-separated API keys; none = authentication off. (env LOGPILOT_API_KEYS, or LOGPILOT_API_KEY for one)")

@@ -154,6 +154,67 @@ struct StorageEngineTests {
         }
     }
 
+    /// Pages through a search with a small work bound; every page's cursor resumes exactly where the last stopped.
+    private func pagedSearch(
+        _ engine: StorageEngine,
+        _ query: LogSearchQuery,
+        budget: ReadBudget
+    ) async throws -> (ids: [Int64], pages: [LogSearchPage]) {
+        var query = query
+        var ids: [Int64] = []
+        var pages: [LogSearchPage] = []
+        while true {
+            let page = try await engine.search(query, budget: budget)
+            pages.append(page)
+            ids += page.records.map(\.id)
+            guard let next = page.nextCursor else { break }
+            query.beforeId = next
+        }
+        return (ids, pages)
+    }
+
+    @Test func searchStopsAtItsScanBoundAndResumesWithoutSkippingOrRepeating() async throws {
+        try await withEngine { engine in
+            var records: [LogRecord] = []
+            for index in 0..<50_000 {
+                let rare = index % 7_919 == 0 ? " needle" : ""
+                records.append(record(index % 3 == 0 ? "a" : "b", "event \(index)\(rare)", level: index % 2 == 0 ? .info : .warn))
+            }
+            for start in stride(from: 0, to: records.count, by: 10_000) {
+                _ = try await engine.append(Array(records[start..<start + 10_000]))
+            }
+            // What an unbounded search finds: ids are 1-based positions.
+            func expected(_ keep: (Int, LogRecord) -> Bool) -> [Int64] {
+                records.enumerated().filter { keep($0.offset, $0.element) }.map { Int64($0.offset + 1) }.reversed()
+            }
+            let budget = ReadBudget(maxScannedRecords: 20_000, timeoutMilliseconds: 60_000)
+
+            let rare = try await pagedSearch(engine, LogSearchQuery(text: "needle", limit: 100), budget: budget)
+            #expect(rare.ids == expected { $1.message.contains("needle") })
+            #expect(rare.pages.count == 3)  // 50 000 records, 20 000 per read
+            #expect(rare.pages.dropLast().allSatisfy { $0.truncated == .scanLimit && $0.scannedRecords == 20_000 })
+            #expect(rare.pages.last?.truncated == nil)
+
+            let none = try await engine.search(LogSearchQuery(text: "no such term", limit: 100), budget: budget)
+            #expect(none.records.isEmpty && none.truncated == .scanLimit && none.nextCursor == 30_001)
+
+            // A channel's chunks count the channel's own records (its index), not the id span.
+            let channel = try await pagedSearch(engine, LogSearchQuery(channel: "a", levels: [.warn], limit: 1_000), budget: budget)
+            #expect(channel.ids == expected { $1.channel == "a" && $1.level == .warn })
+            #expect(Set(channel.ids).count == channel.ids.count)
+
+            // Full pages end by the limit, not the bound; the work bound never cuts a page short of its cursor.
+            let paged = try await pagedSearch(engine, LogSearchQuery(levels: [.info], limit: 4_000), budget: budget)
+            #expect(paged.ids == expected { $1.level == .info })
+
+            // A deadline already passed still lets each read do one chunk: progress, then a timeout cursor.
+            let late = try await pagedSearch(engine, LogSearchQuery(text: "needle", limit: 10), budget: ReadBudget(maxScannedRecords: 1_000_000, timeoutMilliseconds: 0))
+            #expect(late.ids == rare.ids)
+            #expect(late.pages.count == (50_000 + LogQueries.searchChunkRecords - 1) / LogQueries.searchChunkRecords)
+            #expect(late.pages.dropLast().allSatisfy { $0.truncated == .timeout })
+        }
+    }
+
     @Test func channelsListCountsAndLastIds() async throws {
         try await withEngine { engine in
             _ = try await engine.append([record("b"), record("a"), record("b")])

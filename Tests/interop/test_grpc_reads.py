@@ -355,3 +355,26 @@ def test_list_logs_matches_rest_search(grpc_server, grpc_shared, lp, listed):
 def test_list_logs_validation(grpc_shared, lp, fields, field):
     error = rpc_error(list_logs, grpc_shared, lp, **fields)
     assert_rpc_error(error, INVALID, contains=field)
+
+
+def test_list_logs_stops_at_its_scan_bound_and_resumes(make_grpc_server, grpc_connect, lp):
+    """ListLogs.truncated (addition): with --max-read-scan-records 2000 a search over 9000 records answers in bounded
+    pages; the cursors lead through every match once, newest first."""
+    server = make_grpc_server("--max-read-scan-records", "2000")
+    client = grpc_connect(server)
+    ch = channel_name("lt")
+    written = []
+    for start in range(0, 9000, 3000):
+        written += send(client, lp, ch, 3000)
+    matches = [id_ for i, id_ in enumerate(written) if "77" in f"m{i % 3000}"][::-1]
+    seen, cursor, truncations = [], "", []
+    while True:
+        resp = list_logs(client, lp, channel=ch, query="77", limit=1000, cursor=cursor)
+        seen += ids(resp.logs)
+        truncations.append(resp.truncated)
+        if not resp.next_cursor:
+            break
+        cursor = resp.next_cursor
+        assert len(truncations) < 20, "the cursor does not advance"
+    assert seen == matches
+    assert truncations == ["scan_limit"] * 4 + [""]

@@ -20,8 +20,10 @@ def search(server, **params):
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"logs", "nextCursor"}, body
+    assert set(body) == {"logs", "nextCursor", "truncated", "scanned"}, body
     assert body["nextCursor"] is None or isinstance(body["nextCursor"], str)
+    assert body["truncated"] in (None, "scan_limit", "timeout"), body
+    assert isinstance(body["scanned"], int) and body["scanned"] >= 0, body
     return body
 
 
@@ -68,7 +70,7 @@ def test_search_by_channel(server, corpus):
     body = search(server, channel=corpus["a"])
     assert ids(body["logs"]) == expect(corpus, lambda r: r["channel"] == corpus["a"])
     assert all(e["channel"] == corpus["a"] for e in body["logs"])
-    assert search(server, channel=channel_name("none")) == {"logs": [], "nextCursor": None}
+    assert search(server, channel=channel_name("none")) == {"logs": [], "nextCursor": None, "truncated": None, "scanned": 0}
 
 
 @pytest.mark.parametrize("params,levels", [
@@ -233,7 +235,7 @@ def test_empty_channel_parameter_means_all_channels(server, corpus):
 
 
 def test_search_limit_zero(server, corpus):
-    assert search(server, q=corpus["token"], limit=0) == {"logs": [], "nextCursor": None}
+    assert search(server, q=corpus["token"], limit=0) == {"logs": [], "nextCursor": None, "truncated": None, "scanned": 0}
 
 
 # -- channels -----------------------------------------------------------------------------------------------------
@@ -287,3 +289,74 @@ def test_search_unicode_text_and_channel(server):
     assert got["logs"][0]["message"] == f"{token} Grüße aus 東京 🎌" and got["logs"][0]["channel"] == ch
     assert ids(search(server, q=f"{token} Grüße")["logs"]) == [body["firstId"]]
     assert search(server, q=f"{token} grüße")["logs"] == []
+
+
+# -- the bound on work per read -----------------------------------------------------------------------------------
+
+
+def truncated_reads(server) -> dict[str, float]:
+    counts = {}
+    for line in server.mget("/metrics").text.splitlines():
+        if line.startswith("logpilot_reads_truncated_total{"):
+            reason = line.split('reason="', 1)[1].split('"', 1)[0]
+            counts[reason] = float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def test_a_search_stops_at_its_scan_bound_and_resumes(make_server):
+    """With --max-read-scan-records 5000, a search over 23 000 records answers in pages of what it found plus a cursor;
+    following the cursors finds exactly what an unbounded search would, in order, once each."""
+    s = make_server("--max-read-scan-records", "5000")
+    assert truncated_reads(s) == {"scan_limit": 0.0, "timeout": 0.0}  # zero series from the start
+    ch = channel_name("scan")
+    for start in range(0, 23_000, 5_000):
+        batch = [{"channel": ch, "message": f"record {i}" + (" needle" if i % 997 == 0 else "")}
+                 for i in range(start, min(start + 5_000, 23_000))]
+        r = s.post("/api/logs/batch", json=batch)
+        assert r.status_code == 201, r.text
+    expected = [i + 1 for i in range(23_000) if i % 997 == 0][::-1]
+    found, cursor, pages = [], None, []
+    while True:
+        params = {"q": "needle", "limit": 1000} | ({"cursor": cursor} if cursor else {})
+        page = search(s, **params)
+        pages.append(page)
+        found += ids(page["logs"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+        assert len(pages) < 10, "the cursor does not advance"
+    assert found == expected
+    assert [p["truncated"] for p in pages] == ["scan_limit"] * 4 + [None]
+    assert all(p["scanned"] <= 5000 for p in pages)
+    assert truncated_reads(s)["scan_limit"] == 4.0
+
+
+def test_a_search_stops_at_its_deadline_and_resumes(make_server):
+    """--read-timeout-ms 1: each read does one chunk (16 384 records, more than 1 ms of work), then answers with a
+    timeout cursor; following them reaches the oldest record."""
+    s = make_server("--read-timeout-ms", "1")
+    ch = channel_name("deadline")
+    for start in range(0, 60_000, 10_000):
+        r = s.post("/api/logs/batch", json=[{"channel": ch, "message": f"m {i} " + "x" * 200}
+                                            for i in range(start, start + 10_000)])
+        assert r.status_code == 201, r.text
+    seen, cursor, truncations = 0, None, []
+    for _ in range(100):
+        page = search(s, q="nothing matches this", **({"cursor": cursor} if cursor else {}))
+        assert page["logs"] == []
+        truncations.append(page["truncated"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert cursor is None, "never reached the oldest record"
+    assert truncations == ["timeout"] * 3 + [None]  # 60 000 records in chunks of 16 384
+    assert truncated_reads(s)["timeout"] == 3.0
+
+
+def test_read_bound_settings_are_validated(make_server):
+    from conftest import run_binary
+
+    r = run_binary(["--max-read-scan-records", "10"])
+    assert r.returncode != 0 and "max-read-scan-records" in r.stderr
+    r = run_binary(["--read-timeout-ms", "0"])
+    assert r.returncode != 0 and "read-timeout-ms" in r.stderr

@@ -175,10 +175,16 @@ struct  Logpilot__ListLogsResponse
    * Addition: cursor of the next page; empty = no more pages.
    */
   char *next_cursor;
+  /*
+   * Addition: why the search stopped at its work bound before it filled the page or reached the oldest record
+   * ("scan_limit": it examined the configured number of records; "timeout": it ran for the configured time); empty =
+   * the page is complete. `logs` holds what it found, and `next_cursor` resumes where it stopped.
+   */
+  char *truncated;
 };
 #define LOGPILOT__LIST_LOGS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logpilot__list_logs_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 typedef enum {

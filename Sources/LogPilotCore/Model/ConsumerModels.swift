@@ -61,6 +61,26 @@ public struct LogSearchPage: Sendable, Equatable {
     public var records: [StoredLogRecord]
     /// Pass as `beforeId` to get the next page; nil when there are no more records.
     public var nextCursor: Int64?
+    /// Set when the search stopped at its work bound (`ReadBudget`) before it filled the page or reached the oldest
+    /// record: `records` holds what it found, and `nextCursor` resumes where it stopped.
+    public var truncated: ReadTruncation?
+    /// Stored records the search examined.
+    public var scannedRecords: Int
+
+    public init(records: [StoredLogRecord], nextCursor: Int64?, truncated: ReadTruncation? = nil, scannedRecords: Int = 0) {
+        self.records = records
+        self.nextCursor = nextCursor
+        self.truncated = truncated
+        self.scannedRecords = scannedRecords
+    }
+}
+
+/// Which bound of `ReadBudget` stopped a read.
+public enum ReadTruncation: String, Sendable, CaseIterable {
+    /// It examined `maxScannedRecords` records.
+    case scanLimit = "scan_limit"
+    /// It ran for `timeoutMilliseconds`.
+    case timeout
 }
 
 /// A channel with its record count and newest id.

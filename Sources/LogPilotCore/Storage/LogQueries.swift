@@ -35,9 +35,25 @@ enum LogQueries {
         return (offset, try collect(statement))
     }
 
-    /// Filtered search, newest first, with an id cursor.
-    static func search(_ db: SQLiteConnection, _ query: LogSearchQuery) throws(SQLiteError) -> LogSearchPage {
-        var conditions: [String] = []
+    /// Records one step of a search examines: small enough that the deadline is checked every few milliseconds.
+    static let searchChunkRecords = 16_384
+
+    /// Filtered search, newest first, with an id cursor, bounded by `budget`.
+    ///
+    /// The search walks down the id space in chunks of about `searchChunkRecords` stored records (of the channel,
+    /// when one is given: its `(channel, id)` index finds the chunk's lower bound), each one bounded SQL query. It
+    /// stops when the page is full, at the oldest record, or at the budget; then `nextCursor` is the lower bound of
+    /// the last chunk it finished, so a resumed search neither skips nor repeats a record. The `ts` filter is kept
+    /// off its index (`+ts`) so that every chunk stays a range scan of ids, whatever the planner would guess.
+    static func search(
+        _ db: SQLiteConnection,
+        _ query: LogSearchQuery,
+        budget: ReadBudget,
+        deadline: ContinuousClock.Instant
+    ) throws(SQLiteError) -> LogSearchPage {
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        var conditions: [String] = ["id >= ?", "id < ?"]
         var bindings: [SQLiteBinding] = []
         if let channel = query.channel {
             conditions.append("channel = ?")
@@ -48,39 +64,94 @@ enum LogQueries {
             conditions.append("level IN (\(values))")
         }
         if let from = query.from {
-            conditions.append("ts >= ?")
+            conditions.append("+ts >= ?")
             bindings.append(.integer(from))
         }
         if let to = query.to {
-            conditions.append("ts < ?")
+            conditions.append("+ts < ?")
             bindings.append(.integer(to))
         }
         if let text = query.text, !text.isEmpty {
             conditions.append("instr(message, ?) > 0")
             bindings.append(.text(text))
         }
-        if let beforeId = query.beforeId {
-            conditions.append("id < ?")
-            bindings.append(.integer(beforeId))
+        let select = try db.prepare(
+            "SELECT \(LogRow.columns) FROM logs WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?"
+        )
+        // The id range holding records: [lowest, upper).
+        let lowest: Int64
+        var upper: Int64
+        let chunkBound: SQLiteStatement?
+        if let channel = query.channel {
+            lowest = try scalar(db, "SELECT min(id) FROM logs WHERE channel = ?", channel) ?? 0
+            upper = (try scalar(db, "SELECT max(id) FROM logs WHERE channel = ?", channel) ?? -1) + 1
+            chunkBound = try db.prepare("SELECT id FROM logs WHERE channel = ? AND id < ? ORDER BY id DESC LIMIT 1 OFFSET ?")
+            try chunkBound?.bind(channel, at: 1)
+        } else {
+            lowest = try db.scalarInt64("SELECT min(id) FROM logs") ?? 0
+            upper = (try db.scalarInt64("SELECT max(id) FROM logs") ?? -1) + 1
+            chunkBound = nil
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        // One extra row tells whether another page exists.
-        let sql = "SELECT \(LogRow.columns) FROM logs \(whereClause) ORDER BY id DESC LIMIT ?"
-        let statement = try db.prepare(sql)
-        bindings.append(.integer(Int64(query.limit) + 1))
-        for (index, binding) in bindings.enumerated() {
-            switch binding {
-            case .text(let text): try statement.bind(text, at: Int32(index + 1))
-            case .integer(let value): try statement.bind(value, at: Int32(index + 1))
+        if let beforeId = query.beforeId { upper = min(upper, beforeId) }
+
+        var records: [StoredLogRecord] = []
+        var scanned = 0
+        var truncated: ReadTruncation?
+        // The first chunk always runs, so that every resumed search makes progress, however small its budget.
+        while upper > lowest, records.count <= query.limit {
+            if scanned > 0 {
+                if scanned >= budget.maxScannedRecords {
+                    truncated = .scanLimit
+                    break
+                }
+                if ContinuousClock.now >= deadline {
+                    truncated = .timeout
+                    break
+                }
             }
+            let span = max(min(searchChunkRecords, budget.maxScannedRecords - scanned), 1)
+            let lower: Int64
+            if let chunkBound {
+                try chunkBound.bind(upper, at: 2)
+                try chunkBound.bind(Int64(span - 1), at: 3)
+                lower = try chunkBound.step() ? chunkBound.int64(0) : lowest
+                chunkBound.reset()
+                scanned += span
+            } else {
+                lower = max(upper - Int64(span), lowest)
+                scanned += Int(upper - lower)
+            }
+            try select.bind(lower, at: 1)
+            try select.bind(upper, at: 2)
+            for (index, binding) in bindings.enumerated() {
+                switch binding {
+                case .text(let text): try select.bind(text, at: Int32(index + 3))
+                case .integer(let value): try select.bind(value, at: Int32(index + 3))
+                }
+            }
+            // One extra row tells whether another page exists.
+            try select.bind(Int64(query.limit + 1 - records.count), at: Int32(bindings.count + 3))
+            while try select.step() {
+                records.append(LogRow.read(select))
+            }
+            select.reset()
+            upper = lower
         }
-        var records = try collect(statement)
-        var nextCursor: Int64?
         if records.count > query.limit {
             records.removeLast(records.count - query.limit)
-            nextCursor = records.last?.id
+            return LogSearchPage(records: records, nextCursor: records.last?.id, scannedRecords: scanned)
         }
-        return LogSearchPage(records: records, nextCursor: nextCursor)
+        if let truncated {
+            return LogSearchPage(records: records, nextCursor: upper, truncated: truncated, scannedRecords: scanned)
+        }
+        return LogSearchPage(records: records, nextCursor: nil, scannedRecords: scanned)
+    }
+
+    private static func scalar(_ db: SQLiteConnection, _ sql: String, _ text: String) throws(SQLiteError) -> Int64? {
+        let statement = try db.prepare(sql)
+        try statement.bind(text, at: 1)
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return statement.int64(0)
     }
 
     /// Every channel with its record count and newest id, by name.

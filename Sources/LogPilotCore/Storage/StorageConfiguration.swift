@@ -34,6 +34,9 @@ public struct StorageConfiguration: Sendable, Equatable {
     /// Hard cap on the database file, in bytes (SQLite `max_page_count`); writes beyond it fail with `storageFull`
     /// (HTTP 507) instead of filling the volume. 0 = no cap. Set it below the volume size, above `retentionMaxBytes`.
     public var maxDatabaseBytes: Int64
+    /// The bound on the work of one search (records examined, time); a search that reaches it answers with what it
+    /// found and a cursor that resumes where it stopped.
+    public var readBudget: ReadBudget = ReadBudget()
 
     public init(
         path: String = "./data/logpilot.db",
@@ -82,5 +85,22 @@ public struct StorageConfiguration: Sendable, Equatable {
         try require(retentionIntervalSeconds > 0, "retention-interval-seconds", "must be positive")
         try require(retentionChunkRecords > 0, "retention-chunk-records", "must be positive")
         try require(maxDatabaseBytes == 0 || maxDatabaseBytes >= 65_536, "sqlite-max-bytes", "must be 0 (no cap) or at least 65536")
+        try require(readBudget.maxScannedRecords > 0, "max-read-scan-records", "must be positive")
+        try require(readBudget.timeoutMilliseconds > 0, "read-timeout-ms", "must be positive")
+    }
+}
+
+/// The bound on the work of one read: how many stored records it may examine and how long it may take. A read that
+/// reaches either answers with the records found so far and a cursor that resumes exactly where it stopped (it never
+/// fails for being expensive), and is counted in `logpilot_reads_truncated_total`.
+public struct ReadBudget: Sendable, Equatable {
+    /// Stored records one read may examine, at most.
+    public var maxScannedRecords: Int
+    /// Wall time one read may take, at most.
+    public var timeoutMilliseconds: Int
+
+    public init(maxScannedRecords: Int = 1_000_000, timeoutMilliseconds: Int = 2_000) {
+        self.maxScannedRecords = maxScannedRecords
+        self.timeoutMilliseconds = timeoutMilliseconds
     }
 }

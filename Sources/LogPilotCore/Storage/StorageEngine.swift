@@ -221,10 +221,17 @@ public final class StorageEngine: Sendable {
         return try await read { db throws(SQLiteError) in try LogQueries.latest(db, channel: channel, limit: limit) }
     }
 
-    /// Filtered search, newest first, one page at a time.
-    public func search(_ query: LogSearchQuery) async throws(LogPilotError) -> LogSearchPage {
+    /// Filtered search, newest first, one page at a time, within the configured `ReadBudget` (or `budget`): a
+    /// search that reaches it returns what it found with `truncated` set and a cursor that resumes where it stopped.
+    public func search(_ query: LogSearchQuery, budget: ReadBudget? = nil) async throws(LogPilotError) -> LogSearchPage {
         if query.limit <= 0 { return LogSearchPage(records: [], nextCursor: nil) }
-        return try await read { db throws(SQLiteError) in try LogQueries.search(db, query) }
+        let budget = budget ?? configuration.readBudget
+        let deadline = ContinuousClock.now + .milliseconds(budget.timeoutMilliseconds)
+        let page = try await read { db throws(SQLiteError) in
+            try LogQueries.search(db, query, budget: budget, deadline: deadline)
+        }
+        if let truncated = page.truncated { metrics.readsTruncated(truncated).increment() }
+        return page
     }
 
     /// Every channel with its record count and newest id.

@@ -10,8 +10,14 @@ struct StorageMetrics: Sendable {
     let retentionDeleted = Counter(label: "logpilot_retention_deleted_total")
 
     init() {
-        // Zero series for every named code, so the family exists (and rates are 0) before the first failure.
+        // Zero series for every label value, so the families exist (and rates are 0) before the first event.
         for (_, name) in SQLiteError.namedCodes { _ = commitErrors(name) }
+        for reason in ReadTruncation.allCases { _ = readsTruncated(reason) }
+    }
+
+    /// Reads that stopped at their work bound (`ReadBudget`) and answered with a resume cursor.
+    func readsTruncated(_ reason: ReadTruncation) -> Counter {
+        Counter(label: "logpilot_reads_truncated_total", dimensions: [("reason", reason.rawValue)])
     }
 
     /// Failed transactions by SQLite result code name (a small, fixed set of values).

@@ -87,7 +87,7 @@ enum DescriptorSet {
         b25SZXF1ZXN0GjEuZ3JwYy5yZWZsZWN0aW9uLnYxYWxwaGEuU2VydmVyUmVmbGVjdGlvblJlc3Bv\
         bnNlKAEwAUJzChppby5ncnBjLnJlZmxlY3Rpb24udjFhbHBoYUIVU2VydmVyUmVmbGVjdGlvblBy\
         b3RvUAFaOWdvb2dsZS5nb2xhbmcub3JnL2dycGMvcmVmbGVjdGlvbi9ncnBjX3JlZmxlY3Rpb25f\
-        djFhbHBoYbgBAWIGcHJvdG8zCvQTCg5sb2dwaWxvdC5wcm90bxIIbG9ncGlsb3Qi+wEKCkxvZ1Jl\
+        djFhbHBoYbgBAWIGcHJvdG8zCpIUCg5sb2dwaWxvdC5wcm90bxIIbG9ncGlsb3Qi+wEKCkxvZ1Jl\
         cXVlc3QSGAoHY2hhbm5lbBgBIAEoCVIHY2hhbm5lbBIUCgVsZXZlbBgCIAEoCVIFbGV2ZWwSGAoH\
         bWVzc2FnZRgDIAEoCVIHbWVzc2FnZRIyCgRtZXRhGAQgAygLMh4ubG9ncGlsb3QuTG9nUmVxdWVz\
         dC5NZXRhRW50cnlSBG1ldGESGAoHc3RvcmFnZRgFIAEoCVIHc3RvcmFnZRIcCgl0aW1lc3RhbXAY\
@@ -102,37 +102,37 @@ enum DescriptorSet {
         BWxldmVsGAMgASgJUgVsZXZlbBIkCg1mcm9tVGltZXN0YW1wGAQgASgDUg1mcm9tVGltZXN0YW1w\
         EiAKC3RvVGltZXN0YW1wGAUgASgDUgt0b1RpbWVzdGFtcBIWCgZsZXZlbHMYBiADKAlSBmxldmVs\
         cxIUCgVxdWVyeRgHIAEoCVIFcXVlcnkSFAoFbGltaXQYCCABKAVSBWxpbWl0EhYKBmN1cnNvchgJ\
-        IAEoCVIGY3Vyc29yIlsKEExpc3RMb2dzUmVzcG9uc2USJgoEbG9ncxgBIAMoCzISLmxvZ3BpbG90\
-        LkxvZ0VudHJ5UgRsb2dzEh8KC25leHRfY3Vyc29yGAIgASgJUgpuZXh0Q3Vyc29yIsgBChBGZXRj\
-        aExvZ3NSZXF1ZXN0EhQKBXNpbmNlGAEgASgJUgVzaW5jZRIYCgdjaGFubmVsGAIgASgJUgdjaGFu\
-        bmVsEhQKBWxpbWl0GAMgASgFUgVsaW1pdBIYCgdzdG9yYWdlGAQgASgJUgdzdG9yYWdlEh4KCmNv\
-        bnN1bWVySWQYBSABKAlSCmNvbnN1bWVySWQSJAoLYXV0b19jb21taXQYBiABKAhIAFIKYXV0b0Nv\
-        bW1pdIgBAUIOCgxfYXV0b19jb21taXQiOwoRRmV0Y2hMb2dzUmVzcG9uc2USJgoEbG9ncxgBIAMo\
-        CzISLmxvZ3BpbG90LkxvZ0VudHJ5UgRsb2dzIpUBCgtTZWVrUmVxdWVzdBIYCgdjaGFubmVsGAEg\
-        ASgJUgdjaGFubmVsEh4KCmNvbnN1bWVySWQYAiABKAlSCmNvbnN1bWVySWQSHAoJb3BlcmF0aW9u\
-        GAMgASgJUglvcGVyYXRpb24SFAoFbG9nSWQYBCABKANSBWxvZ0lkEhgKB3N0b3JhZ2UYBSABKAlS\
-        B3N0b3JhZ2UiWAoMU2Vla1Jlc3BvbnNlEhYKBnN0YXR1cxgBIAEoCVIGc3RhdHVzEhgKB21lc3Nh\
-        Z2UYAiABKAlSB21lc3NhZ2USFgoGb2Zmc2V0GAMgASgDUgZvZmZzZXQimAIKCExvZ0VudHJ5EhgK\
-        B2NoYW5uZWwYASABKAlSB2NoYW5uZWwSFAoFbGV2ZWwYAiABKAlSBWxldmVsEhgKB21lc3NhZ2UY\
-        AyABKAlSB21lc3NhZ2USMAoEbWV0YRgEIAMoCzIcLmxvZ3BpbG90LkxvZ0VudHJ5Lk1ldGFFbnRy\
-        eVIEbWV0YRIcCgl0aW1lc3RhbXAYBSABKANSCXRpbWVzdGFtcBIOCgJpZBgGIAEoA1ICaWQSKQoQ\
-        dGltZXN0YW1wX21pY3JvcxgHIAEoA1IPdGltZXN0YW1wTWljcm9zGjcKCU1ldGFFbnRyeRIQCgNr\
-        ZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIm0KE0NvbW1pdE9mZnNldFJl\
-        cXVlc3QSGAoHY2hhbm5lbBgBIAEoCVIHY2hhbm5lbBIeCgpjb25zdW1lcklkGAIgASgJUgpjb25z\
-        dW1lcklkEhwKCWxhc3RMb2dJZBgDIAEoA1IJbGFzdExvZ0lkImAKFENvbW1pdE9mZnNldFJlc3Bv\
-        bnNlEhYKBnN0YXR1cxgBIAEoCVIGc3RhdHVzEhgKB21lc3NhZ2UYAiABKAlSB21lc3NhZ2USFgoG\
-        b2Zmc2V0GAMgASgDUgZvZmZzZXQiVQoNU3RyZWFtTG9nc0FjaxIrChFyZWNvcmRzX2NvbW1pdHRl\
-        ZBgBIAEoA1IQcmVjb3Jkc0NvbW1pdHRlZBIXCgdsYXN0X2lkGAIgASgDUgZsYXN0SWQy1wMKCkxv\
-        Z1NlcnZpY2USNgoHU2VuZExvZxIULmxvZ3BpbG90LkxvZ1JlcXVlc3QaFS5sb2dwaWxvdC5Mb2dS\
-        ZXNwb25zZRJBCghTZW5kTG9ncxIZLmxvZ3BpbG90LlNlbmRMb2dzUmVxdWVzdBoaLmxvZ3BpbG90\
-        LlNlbmRMb2dzUmVzcG9uc2USQQoITGlzdExvZ3MSGS5sb2dwaWxvdC5MaXN0TG9nc1JlcXVlc3Qa\
-        Gi5sb2dwaWxvdC5MaXN0TG9nc1Jlc3BvbnNlEkQKCUZldGNoTG9ncxIaLmxvZ3BpbG90LkZldGNo\
-        TG9nc1JlcXVlc3QaGy5sb2dwaWxvdC5GZXRjaExvZ3NSZXNwb25zZRI1CgRTZWVrEhUubG9ncGls\
-        b3QuU2Vla1JlcXVlc3QaFi5sb2dwaWxvdC5TZWVrUmVzcG9uc2USTQoMQ29tbWl0T2Zmc2V0Eh0u\
-        bG9ncGlsb3QuQ29tbWl0T2Zmc2V0UmVxdWVzdBoeLmxvZ3BpbG90LkNvbW1pdE9mZnNldFJlc3Bv\
-        bnNlEj8KClN0cmVhbUxvZ3MSFC5sb2dwaWxvdC5Mb2dSZXF1ZXN0GhcubG9ncGlsb3QuU3RyZWFt\
-        TG9nc0FjaygBMAFCKAoXY29tLmxvZ3BpbG90LmdycGMucHJvdG9CDUxvZ1BpbG90UHJvdG9iBnBy\
-        b3RvMw==
+        IAEoCVIGY3Vyc29yInkKEExpc3RMb2dzUmVzcG9uc2USJgoEbG9ncxgBIAMoCzISLmxvZ3BpbG90\
+        LkxvZ0VudHJ5UgRsb2dzEh8KC25leHRfY3Vyc29yGAIgASgJUgpuZXh0Q3Vyc29yEhwKCXRydW5j\
+        YXRlZBgDIAEoCVIJdHJ1bmNhdGVkIsgBChBGZXRjaExvZ3NSZXF1ZXN0EhQKBXNpbmNlGAEgASgJ\
+        UgVzaW5jZRIYCgdjaGFubmVsGAIgASgJUgdjaGFubmVsEhQKBWxpbWl0GAMgASgFUgVsaW1pdBIY\
+        CgdzdG9yYWdlGAQgASgJUgdzdG9yYWdlEh4KCmNvbnN1bWVySWQYBSABKAlSCmNvbnN1bWVySWQS\
+        JAoLYXV0b19jb21taXQYBiABKAhIAFIKYXV0b0NvbW1pdIgBAUIOCgxfYXV0b19jb21taXQiOwoR\
+        RmV0Y2hMb2dzUmVzcG9uc2USJgoEbG9ncxgBIAMoCzISLmxvZ3BpbG90LkxvZ0VudHJ5UgRsb2dz\
+        IpUBCgtTZWVrUmVxdWVzdBIYCgdjaGFubmVsGAEgASgJUgdjaGFubmVsEh4KCmNvbnN1bWVySWQY\
+        AiABKAlSCmNvbnN1bWVySWQSHAoJb3BlcmF0aW9uGAMgASgJUglvcGVyYXRpb24SFAoFbG9nSWQY\
+        BCABKANSBWxvZ0lkEhgKB3N0b3JhZ2UYBSABKAlSB3N0b3JhZ2UiWAoMU2Vla1Jlc3BvbnNlEhYK\
+        BnN0YXR1cxgBIAEoCVIGc3RhdHVzEhgKB21lc3NhZ2UYAiABKAlSB21lc3NhZ2USFgoGb2Zmc2V0\
+        GAMgASgDUgZvZmZzZXQimAIKCExvZ0VudHJ5EhgKB2NoYW5uZWwYASABKAlSB2NoYW5uZWwSFAoF\
+        bGV2ZWwYAiABKAlSBWxldmVsEhgKB21lc3NhZ2UYAyABKAlSB21lc3NhZ2USMAoEbWV0YRgEIAMo\
+        CzIcLmxvZ3BpbG90LkxvZ0VudHJ5Lk1ldGFFbnRyeVIEbWV0YRIcCgl0aW1lc3RhbXAYBSABKANS\
+        CXRpbWVzdGFtcBIOCgJpZBgGIAEoA1ICaWQSKQoQdGltZXN0YW1wX21pY3JvcxgHIAEoA1IPdGlt\
+        ZXN0YW1wTWljcm9zGjcKCU1ldGFFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEo\
+        CVIFdmFsdWU6AjgBIm0KE0NvbW1pdE9mZnNldFJlcXVlc3QSGAoHY2hhbm5lbBgBIAEoCVIHY2hh\
+        bm5lbBIeCgpjb25zdW1lcklkGAIgASgJUgpjb25zdW1lcklkEhwKCWxhc3RMb2dJZBgDIAEoA1IJ\
+        bGFzdExvZ0lkImAKFENvbW1pdE9mZnNldFJlc3BvbnNlEhYKBnN0YXR1cxgBIAEoCVIGc3RhdHVz\
+        EhgKB21lc3NhZ2UYAiABKAlSB21lc3NhZ2USFgoGb2Zmc2V0GAMgASgDUgZvZmZzZXQiVQoNU3Ry\
+        ZWFtTG9nc0FjaxIrChFyZWNvcmRzX2NvbW1pdHRlZBgBIAEoA1IQcmVjb3Jkc0NvbW1pdHRlZBIX\
+        CgdsYXN0X2lkGAIgASgDUgZsYXN0SWQy1wMKCkxvZ1NlcnZpY2USNgoHU2VuZExvZxIULmxvZ3Bp\
+        bG90LkxvZ1JlcXVlc3QaFS5sb2dwaWxvdC5Mb2dSZXNwb25zZRJBCghTZW5kTG9ncxIZLmxvZ3Bp\
+        bG90LlNlbmRMb2dzUmVxdWVzdBoaLmxvZ3BpbG90LlNlbmRMb2dzUmVzcG9uc2USQQoITGlzdExv\
+        Z3MSGS5sb2dwaWxvdC5MaXN0TG9nc1JlcXVlc3QaGi5sb2dwaWxvdC5MaXN0TG9nc1Jlc3BvbnNl\
+        EkQKCUZldGNoTG9ncxIaLmxvZ3BpbG90LkZldGNoTG9nc1JlcXVlc3QaGy5sb2dwaWxvdC5GZXRj\
+        aExvZ3NSZXNwb25zZRI1CgRTZWVrEhUubG9ncGlsb3QuU2Vla1JlcXVlc3QaFi5sb2dwaWxvdC5T\
+        ZWVrUmVzcG9uc2USTQoMQ29tbWl0T2Zmc2V0Eh0ubG9ncGlsb3QuQ29tbWl0T2Zmc2V0UmVxdWVz\
+        dBoeLmxvZ3BpbG90LkNvbW1pdE9mZnNldFJlc3BvbnNlEj8KClN0cmVhbUxvZ3MSFC5sb2dwaWxv\
+        dC5Mb2dSZXF1ZXN0GhcubG9ncGlsb3QuU3RyZWFtTG9nc0FjaygBMAFCKAoXY29tLmxvZ3BpbG90\
+        LmdycGMucHJvdG9CDUxvZ1BpbG90UHJvdG9iBnByb3RvMw==
         """
 
     /// Every file of the set in protoc's order (dependencies before the files that import them).
@@ -246,37 +246,38 @@ enum DescriptorSet {
                 c3RvcmFnZRIYCgdjaGFubmVsGAIgASgJUgdjaGFubmVsEhQKBWxldmVsGAMgASgJUgVsZXZlbBIk\
                 Cg1mcm9tVGltZXN0YW1wGAQgASgDUg1mcm9tVGltZXN0YW1wEiAKC3RvVGltZXN0YW1wGAUgASgD\
                 Ugt0b1RpbWVzdGFtcBIWCgZsZXZlbHMYBiADKAlSBmxldmVscxIUCgVxdWVyeRgHIAEoCVIFcXVl\
-                cnkSFAoFbGltaXQYCCABKAVSBWxpbWl0EhYKBmN1cnNvchgJIAEoCVIGY3Vyc29yIlsKEExpc3RM\
+                cnkSFAoFbGltaXQYCCABKAVSBWxpbWl0EhYKBmN1cnNvchgJIAEoCVIGY3Vyc29yInkKEExpc3RM\
                 b2dzUmVzcG9uc2USJgoEbG9ncxgBIAMoCzISLmxvZ3BpbG90LkxvZ0VudHJ5UgRsb2dzEh8KC25l\
-                eHRfY3Vyc29yGAIgASgJUgpuZXh0Q3Vyc29yIsgBChBGZXRjaExvZ3NSZXF1ZXN0EhQKBXNpbmNl\
-                GAEgASgJUgVzaW5jZRIYCgdjaGFubmVsGAIgASgJUgdjaGFubmVsEhQKBWxpbWl0GAMgASgFUgVs\
-                aW1pdBIYCgdzdG9yYWdlGAQgASgJUgdzdG9yYWdlEh4KCmNvbnN1bWVySWQYBSABKAlSCmNvbnN1\
-                bWVySWQSJAoLYXV0b19jb21taXQYBiABKAhIAFIKYXV0b0NvbW1pdIgBAUIOCgxfYXV0b19jb21t\
-                aXQiOwoRRmV0Y2hMb2dzUmVzcG9uc2USJgoEbG9ncxgBIAMoCzISLmxvZ3BpbG90LkxvZ0VudHJ5\
-                UgRsb2dzIpUBCgtTZWVrUmVxdWVzdBIYCgdjaGFubmVsGAEgASgJUgdjaGFubmVsEh4KCmNvbnN1\
-                bWVySWQYAiABKAlSCmNvbnN1bWVySWQSHAoJb3BlcmF0aW9uGAMgASgJUglvcGVyYXRpb24SFAoF\
-                bG9nSWQYBCABKANSBWxvZ0lkEhgKB3N0b3JhZ2UYBSABKAlSB3N0b3JhZ2UiWAoMU2Vla1Jlc3Bv\
-                bnNlEhYKBnN0YXR1cxgBIAEoCVIGc3RhdHVzEhgKB21lc3NhZ2UYAiABKAlSB21lc3NhZ2USFgoG\
-                b2Zmc2V0GAMgASgDUgZvZmZzZXQimAIKCExvZ0VudHJ5EhgKB2NoYW5uZWwYASABKAlSB2NoYW5u\
-                ZWwSFAoFbGV2ZWwYAiABKAlSBWxldmVsEhgKB21lc3NhZ2UYAyABKAlSB21lc3NhZ2USMAoEbWV0\
-                YRgEIAMoCzIcLmxvZ3BpbG90LkxvZ0VudHJ5Lk1ldGFFbnRyeVIEbWV0YRIcCgl0aW1lc3RhbXAY\
-                BSABKANSCXRpbWVzdGFtcBIOCgJpZBgGIAEoA1ICaWQSKQoQdGltZXN0YW1wX21pY3JvcxgHIAEo\
-                A1IPdGltZXN0YW1wTWljcm9zGjcKCU1ldGFFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1\
-                ZRgCIAEoCVIFdmFsdWU6AjgBIm0KE0NvbW1pdE9mZnNldFJlcXVlc3QSGAoHY2hhbm5lbBgBIAEo\
-                CVIHY2hhbm5lbBIeCgpjb25zdW1lcklkGAIgASgJUgpjb25zdW1lcklkEhwKCWxhc3RMb2dJZBgD\
-                IAEoA1IJbGFzdExvZ0lkImAKFENvbW1pdE9mZnNldFJlc3BvbnNlEhYKBnN0YXR1cxgBIAEoCVIG\
-                c3RhdHVzEhgKB21lc3NhZ2UYAiABKAlSB21lc3NhZ2USFgoGb2Zmc2V0GAMgASgDUgZvZmZzZXQi\
-                VQoNU3RyZWFtTG9nc0FjaxIrChFyZWNvcmRzX2NvbW1pdHRlZBgBIAEoA1IQcmVjb3Jkc0NvbW1p\
-                dHRlZBIXCgdsYXN0X2lkGAIgASgDUgZsYXN0SWQy1wMKCkxvZ1NlcnZpY2USNgoHU2VuZExvZxIU\
-                LmxvZ3BpbG90LkxvZ1JlcXVlc3QaFS5sb2dwaWxvdC5Mb2dSZXNwb25zZRJBCghTZW5kTG9ncxIZ\
-                LmxvZ3BpbG90LlNlbmRMb2dzUmVxdWVzdBoaLmxvZ3BpbG90LlNlbmRMb2dzUmVzcG9uc2USQQoI\
-                TGlzdExvZ3MSGS5sb2dwaWxvdC5MaXN0TG9nc1JlcXVlc3QaGi5sb2dwaWxvdC5MaXN0TG9nc1Jl\
-                c3BvbnNlEkQKCUZldGNoTG9ncxIaLmxvZ3BpbG90LkZldGNoTG9nc1JlcXVlc3QaGy5sb2dwaWxv\
-                dC5GZXRjaExvZ3NSZXNwb25zZRI1CgRTZWVrEhUubG9ncGlsb3QuU2Vla1JlcXVlc3QaFi5sb2dw\
-                aWxvdC5TZWVrUmVzcG9uc2USTQoMQ29tbWl0T2Zmc2V0Eh0ubG9ncGlsb3QuQ29tbWl0T2Zmc2V0\
-                UmVxdWVzdBoeLmxvZ3BpbG90LkNvbW1pdE9mZnNldFJlc3BvbnNlEj8KClN0cmVhbUxvZ3MSFC5s\
-                b2dwaWxvdC5Mb2dSZXF1ZXN0GhcubG9ncGlsb3QuU3RyZWFtTG9nc0FjaygBMAFCKAoXY29tLmxv\
-                Z3BpbG90LmdycGMucHJvdG9CDUxvZ1BpbG90UHJvdG9iBnByb3RvMw==
+                eHRfY3Vyc29yGAIgASgJUgpuZXh0Q3Vyc29yEhwKCXRydW5jYXRlZBgDIAEoCVIJdHJ1bmNhdGVk\
+                IsgBChBGZXRjaExvZ3NSZXF1ZXN0EhQKBXNpbmNlGAEgASgJUgVzaW5jZRIYCgdjaGFubmVsGAIg\
+                ASgJUgdjaGFubmVsEhQKBWxpbWl0GAMgASgFUgVsaW1pdBIYCgdzdG9yYWdlGAQgASgJUgdzdG9y\
+                YWdlEh4KCmNvbnN1bWVySWQYBSABKAlSCmNvbnN1bWVySWQSJAoLYXV0b19jb21taXQYBiABKAhI\
+                AFIKYXV0b0NvbW1pdIgBAUIOCgxfYXV0b19jb21taXQiOwoRRmV0Y2hMb2dzUmVzcG9uc2USJgoE\
+                bG9ncxgBIAMoCzISLmxvZ3BpbG90LkxvZ0VudHJ5UgRsb2dzIpUBCgtTZWVrUmVxdWVzdBIYCgdj\
+                aGFubmVsGAEgASgJUgdjaGFubmVsEh4KCmNvbnN1bWVySWQYAiABKAlSCmNvbnN1bWVySWQSHAoJ\
+                b3BlcmF0aW9uGAMgASgJUglvcGVyYXRpb24SFAoFbG9nSWQYBCABKANSBWxvZ0lkEhgKB3N0b3Jh\
+                Z2UYBSABKAlSB3N0b3JhZ2UiWAoMU2Vla1Jlc3BvbnNlEhYKBnN0YXR1cxgBIAEoCVIGc3RhdHVz\
+                EhgKB21lc3NhZ2UYAiABKAlSB21lc3NhZ2USFgoGb2Zmc2V0GAMgASgDUgZvZmZzZXQimAIKCExv\
+                Z0VudHJ5EhgKB2NoYW5uZWwYASABKAlSB2NoYW5uZWwSFAoFbGV2ZWwYAiABKAlSBWxldmVsEhgK\
+                B21lc3NhZ2UYAyABKAlSB21lc3NhZ2USMAoEbWV0YRgEIAMoCzIcLmxvZ3BpbG90LkxvZ0VudHJ5\
+                Lk1ldGFFbnRyeVIEbWV0YRIcCgl0aW1lc3RhbXAYBSABKANSCXRpbWVzdGFtcBIOCgJpZBgGIAEo\
+                A1ICaWQSKQoQdGltZXN0YW1wX21pY3JvcxgHIAEoA1IPdGltZXN0YW1wTWljcm9zGjcKCU1ldGFF\
+                bnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIm0KE0NvbW1p\
+                dE9mZnNldFJlcXVlc3QSGAoHY2hhbm5lbBgBIAEoCVIHY2hhbm5lbBIeCgpjb25zdW1lcklkGAIg\
+                ASgJUgpjb25zdW1lcklkEhwKCWxhc3RMb2dJZBgDIAEoA1IJbGFzdExvZ0lkImAKFENvbW1pdE9m\
+                ZnNldFJlc3BvbnNlEhYKBnN0YXR1cxgBIAEoCVIGc3RhdHVzEhgKB21lc3NhZ2UYAiABKAlSB21l\
+                c3NhZ2USFgoGb2Zmc2V0GAMgASgDUgZvZmZzZXQiVQoNU3RyZWFtTG9nc0FjaxIrChFyZWNvcmRz\
+                X2NvbW1pdHRlZBgBIAEoA1IQcmVjb3Jkc0NvbW1pdHRlZBIXCgdsYXN0X2lkGAIgASgDUgZsYXN0\
+                SWQy1wMKCkxvZ1NlcnZpY2USNgoHU2VuZExvZxIULmxvZ3BpbG90LkxvZ1JlcXVlc3QaFS5sb2dw\
+                aWxvdC5Mb2dSZXNwb25zZRJBCghTZW5kTG9ncxIZLmxvZ3BpbG90LlNlbmRMb2dzUmVxdWVzdBoa\
+                LmxvZ3BpbG90LlNlbmRMb2dzUmVzcG9uc2USQQoITGlzdExvZ3MSGS5sb2dwaWxvdC5MaXN0TG9n\
+                c1JlcXVlc3QaGi5sb2dwaWxvdC5MaXN0TG9nc1Jlc3BvbnNlEkQKCUZldGNoTG9ncxIaLmxvZ3Bp\
+                bG90LkZldGNoTG9nc1JlcXVlc3QaGy5sb2dwaWxvdC5GZXRjaExvZ3NSZXNwb25zZRI1CgRTZWVr\
+                EhUubG9ncGlsb3QuU2Vla1JlcXVlc3QaFi5sb2dwaWxvdC5TZWVrUmVzcG9uc2USTQoMQ29tbWl0\
+                T2Zmc2V0Eh0ubG9ncGlsb3QuQ29tbWl0T2Zmc2V0UmVxdWVzdBoeLmxvZ3BpbG90LkNvbW1pdE9m\
+                ZnNldFJlc3BvbnNlEj8KClN0cmVhbUxvZ3MSFC5sb2dwaWxvdC5Mb2dSZXF1ZXN0GhcubG9ncGls\
+                b3QuU3RyZWFtTG9nc0FjaygBMAFCKAoXY29tLmxvZ3BpbG90LmdycGMucHJvdG9CDUxvZ1BpbG90\
+                UHJvdG9iBnByb3RvMw==
                 """
         ),
     ]

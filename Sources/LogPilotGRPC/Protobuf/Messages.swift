@@ -254,10 +254,14 @@ public struct ListLogsResponseMessage: Sendable, Hashable {
     public var logs: [LogEntryMessage]
     /// `next_cursor = 2` (addition): cursor of the next page; empty = no more pages.
     public var nextCursor: String
+    /// `truncated = 3` (addition): `scan_limit` or `timeout` when the search stopped at its work bound; empty when
+    /// the page is complete.
+    public var truncated: String
 
-    public init(logs: [LogEntryMessage] = [], nextCursor: String = "") {
+    public init(logs: [LogEntryMessage] = [], nextCursor: String = "", truncated: String = "") {
         self.logs = logs
         self.nextCursor = nextCursor
+        self.truncated = truncated
     }
 }
 

@@ -895,7 +895,8 @@ private enum CCodec {
     static func read(_ c: UnsafePointer<Logpilot__ListLogsResponse>) throws(InvalidUTF8) -> ListLogsResponseMessage {
         ListLogsResponseMessage(
             logs: try messages(c.pointee.logs, c.pointee.n_logs, "logs", read),
-            nextCursor: try string(c.pointee.next_cursor, "next_cursor")
+            nextCursor: try string(c.pointee.next_cursor, "next_cursor"),
+            truncated: try string(c.pointee.truncated, "truncated")
         )
     }
 
@@ -907,6 +908,7 @@ private enum CCodec {
         c.pointee.n_logs = v.logs.count
         c.pointee.logs = arena.messages(v.logs, logpilot__log_entry__init, write)
         c.pointee.next_cursor = arena.cString(v.nextCursor)
+        c.pointee.truncated = arena.cString(v.truncated)
     }
 
     static func read(_ c: UnsafePointer<Logpilot__FetchLogsResponse>) throws(InvalidUTF8) -> FetchLogsResponseMessage {

@@ -236,7 +236,8 @@ public struct LogService: Sendable {
         let page = try await engine.search(query)
         return ListLogsResponseMessage(
             logs: page.records.map(LogEntryMessage.init),
-            nextCursor: page.nextCursor.map { String($0) } ?? ""
+            nextCursor: page.nextCursor.map { String($0) } ?? "",
+            truncated: page.truncated?.rawValue ?? ""
         )
     }
 
