@@ -5,8 +5,38 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(pkg-config libsqlite3-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-  sqlite3 curl ca-certificates prometheus)
+# --- What LogPilot needs from Debian 12: the one list ----------------------------------------------------------------
+# Tests/interop/test_setup_drift.py reads the three arrays below from this file and fails when a `.apt([...])` provider
+# of Package.swift, a package that the Dockerfile's build stage installs, or a command that scripts/*.sh or
+# Tests/interop/*.py run is in none of them. scripts/check-fresh-install.sh proves on a clean Debian 12 root that
+# this list is enough to build. Add a package here, never in a second place.
+APT_PACKAGES=(
+  # C libraries of Package.swift's system-library targets (their .apt providers; Dockerfile build stage too)
+  pkg-config libsqlite3-dev libnghttp2-dev libprotobuf-c-dev zlib1g-dev
+  # scripts/gen-proto.sh, which the Swift test GeneratedCodeDriftTests runs
+  protobuf-compiler protobuf-c-compiler python3
+  # the interop tests (promtool, prometheus; mount for the full-disk tmpfs) and the README's examples (curl, sqlite3)
+  prometheus mount curl sqlite3 ca-certificates
+)
+# command:package for every command that scripts/*.sh or Tests/interop/*.py run and that Debian's Essential packages
+# (coreutils, bash, grep, sed, tar, gzip, util-linux, dpkg, libc-bin, ...: on every Debian system) do not provide.
+# The package is one of APT_PACKAGES, apt itself, or one of the Swift toolchain's own dependencies (BASE_PACKAGES in
+# scripts/check-fresh-install.sh: git, python3, ...).
+COMMAND_PACKAGES=(
+  protoc:protobuf-compiler protoc-c:protobuf-c-compiler python3:python3
+  promtool:prometheus prometheus:prometheus mount:mount umount:mount curl:curl sqlite3:sqlite3
+  apt-get:apt git:git
+)
+# Commands used but deliberately not installed by this script; every place that uses one checks for it first and
+# says what to do (or installs it itself):
+CHECKED_COMMANDS=(
+  swift       # the toolchain: checked below, with the link to swift.org's install page
+  sudo        # only when not root: checked below
+  kubectl     # >= 1.27, not in Debian 12 (its kubernetes-client is 1.20): Tests/interop/k8s_support.py skips, saying so
+  checkov     # a Python package of Tests/interop/requirements.txt (--python): test_k8s_security.py fails, saying so
+  mmdebstrap  # scripts/check-fresh-install.sh installs it (apt) when missing
+)
+
 WITH_PYTHON=0
 for arg in "$@"; do
   case "$arg" in
@@ -30,7 +60,13 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing apt packages: ${missing[*]}"
   SUDO=""
-  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  if [ "$(id -u)" != 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "error: not root and no sudo: install these Debian packages as root, then run $0 again: ${missing[*]}" >&2
+      exit 1
+    fi
+    SUDO="sudo"
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

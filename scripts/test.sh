@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of LogPilot: Swift unit and in-process tests (swift test), then the interop tests that drive the
-# real release binaries over loopback with Python clients. Installs what is missing first. Exit code 0 = all green.
+# real release binaries over loopback with Python clients, then (in CI) the fresh-install check of setup.sh on a clean
+# Debian 12 root (scripts/check-fresh-install.sh). Installs what is missing first. Exit code 0 = all green.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +33,34 @@ LOGPILOT_BIN="$PWD/.build/release/logpilot-all" LOGPILOT_REST_BIN="$PWD/.build/r
 pytest_status=${PIPESTATUS[0]}
 set -e
 
+# The fresh-install check (scripts/check-fresh-install.sh, about 10-15 min on 2 cores): setup.sh and a release build of
+# the three executables in a clean Debian 12 root, so that a package once installed by hand on this machine cannot hide
+# a missing install step. It runs in CI (CI=true, as .ci/run is run there) or with LOGPILOT_FRESH_INSTALL_CHECK=1;
+# LOGPILOT_FRESH_INSTALL_CHECK=0 turns it off. It needs root (mmdebstrap, bind mounts, chroot): skipped with a notice
+# otherwise, and inside a chroot (the fresh root of ../shared/tools/fresh-machine or of the check itself: the run
+# outside is the check). It runs last and whatever the tests said, so that one CI run reports both.
+fresh_status=""
+fresh_wanted=${LOGPILOT_FRESH_INSTALL_CHECK:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}
+if [ "$fresh_wanted" != 1 ]; then
+  echo "==> fresh-install check: skipped (it runs in CI, or with LOGPILOT_FRESH_INSTALL_CHECK=1)"
+elif [ "$(id -u)" != 0 ]; then
+  echo "==> fresh-install check: skipped, it needs root (mmdebstrap, bind mounts, chroot)"
+elif [ -n "${LOGPILOT_IN_FRESH_ROOT:-}" ] || ! grep -qE '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ / ' /proc/self/mountinfo 2>/dev/null; then
+  echo "==> fresh-install check: skipped inside a chroot (this is a fresh root already)"
+else
+  echo "==> fresh-install check (scripts/check-fresh-install.sh)"
+  fresh_status=0
+  scripts/check-fresh-install.sh || fresh_status=$?
+fi
+
 # One summary line over both runners.
 swift_passed=$(grep -Eo 'Test run with [0-9]+ tests? in [0-9]+ suites? passed' .build/swift-test.log | grep -Eo '[0-9]+' | head -1 || true)
 pytest_passed=$(grep -Eo '[0-9]+ passed' .build/pytest.log | tail -1 | grep -Eo '[0-9]+' || true)
 pytest_failed=$(grep -Eo '[0-9]+ failed' .build/pytest.log | tail -1 | grep -Eo '[0-9]+' || true)
+# The fresh-install check counts as one test when it ran.
+fresh_passed=0 fresh_failed=0
+if [ "$fresh_status" = 0 ]; then fresh_passed=1; elif [ -n "$fresh_status" ]; then fresh_failed=1; fi
 echo "==> finished in $(( $(date +%s) - started )) s"
-echo "tests: $(( ${swift_passed:-0} + ${pytest_passed:-0} )) passed, ${pytest_failed:-0} failed"
-exit "$pytest_status"
+echo "tests: $(( ${swift_passed:-0} + ${pytest_passed:-0} + fresh_passed )) passed, $(( ${pytest_failed:-0} + fresh_failed )) failed"
+if [ "$pytest_status" != 0 ]; then exit "$pytest_status"; fi
+[ "$fresh_failed" = 0 ] || exit 1
