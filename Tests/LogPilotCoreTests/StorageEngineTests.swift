@@ -202,6 +202,13 @@ struct StorageEngineTests {
             let channel = try await pagedSearch(engine, LogSearchQuery(channel: "a", levels: [.warn], limit: 1_000), budget: budget)
             #expect(channel.ids == expected { $1.channel == "a" && $1.level == .warn })
             #expect(Set(channel.ids).count == channel.ids.count)
+            // Every page of a channel search stays within the bound: 16 667 records of "a", 5 000 per read.
+            var small = ReadBudget(maxScannedRecords: 5_000, timeoutMilliseconds: 60_000)
+            small.chunkRecords = 1_000  // five chunks per read
+            let bounded = try await pagedSearch(engine, LogSearchQuery(channel: "a", text: "needle", limit: 100), budget: small)
+            #expect(bounded.ids == expected { $1.channel == "a" && $1.message.contains("needle") })
+            #expect(bounded.pages.map(\.truncated) == [.scanLimit, .scanLimit, .scanLimit, nil])
+            #expect(bounded.pages.allSatisfy { $0.scannedRecords <= 5_000 })
 
             // Full pages end by the limit, not the bound; the work bound never cuts a page short of its cursor.
             let paged = try await pagedSearch(engine, LogSearchQuery(levels: [.info], limit: 4_000), budget: budget)
@@ -210,7 +217,7 @@ struct StorageEngineTests {
             // A deadline already passed still lets each read do one chunk: progress, then a timeout cursor.
             let late = try await pagedSearch(engine, LogSearchQuery(text: "needle", limit: 10), budget: ReadBudget(maxScannedRecords: 1_000_000, timeoutMilliseconds: 0))
             #expect(late.ids == rare.ids)
-            #expect(late.pages.count == (50_000 + LogQueries.searchChunkRecords - 1) / LogQueries.searchChunkRecords)
+            #expect(late.pages.count == (50_000 + 16_383) / 16_384)
             #expect(late.pages.dropLast().allSatisfy { $0.truncated == .timeout })
         }
     }

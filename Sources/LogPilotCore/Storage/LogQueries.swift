@@ -35,12 +35,9 @@ enum LogQueries {
         return (offset, try collect(statement))
     }
 
-    /// Records one step of a search examines: small enough that the deadline is checked every few milliseconds.
-    static let searchChunkRecords = 16_384
-
     /// Filtered search, newest first, with an id cursor, bounded by `budget`.
     ///
-    /// The search walks down the id space in chunks of about `searchChunkRecords` stored records (of the channel,
+    /// The search walks down the id space in chunks of about `budget.chunkRecords` stored records (of the channel,
     /// when one is given: its `(channel, id)` index finds the chunk's lower bound), each one bounded SQL query. It
     /// stops when the page is full, at the oldest record, or at the budget; then `nextCursor` is the lower bound of
     /// the last chunk it finished, so a resumed search neither skips nor repeats a record. The `ts` filter is kept
@@ -86,7 +83,6 @@ enum LogQueries {
             lowest = try scalar(db, "SELECT min(id) FROM logs WHERE channel = ?", channel) ?? 0
             upper = (try scalar(db, "SELECT max(id) FROM logs WHERE channel = ?", channel) ?? -1) + 1
             chunkBound = try db.prepare("SELECT id FROM logs WHERE channel = ? AND id < ? ORDER BY id DESC LIMIT 1 OFFSET ?")
-            try chunkBound?.bind(channel, at: 1)
         } else {
             lowest = try db.scalarInt64("SELECT min(id) FROM logs") ?? 0
             upper = (try db.scalarInt64("SELECT max(id) FROM logs") ?? -1) + 1
@@ -109,9 +105,10 @@ enum LogQueries {
                     break
                 }
             }
-            let span = max(min(searchChunkRecords, budget.maxScannedRecords - scanned), 1)
+            let span = max(min(budget.chunkRecords, budget.maxScannedRecords - scanned), 1)
             let lower: Int64
-            if let chunkBound {
+            if let chunkBound, let channel = query.channel {
+                try chunkBound.bind(channel, at: 1)  // reset() clears every binding
                 try chunkBound.bind(upper, at: 2)
                 try chunkBound.bind(Int64(span - 1), at: 3)
                 lower = try chunkBound.step() ? chunkBound.int64(0) : lowest

@@ -99,6 +99,9 @@ public struct ReadBudget: Sendable, Equatable {
     /// Wall time one read may take, at most.
     public var timeoutMilliseconds: Int
 
+    /// Records one step of a read examines between two checks of the bound (tests make it small).
+    var chunkRecords = 16_384
+
     public init(maxScannedRecords: Int = 1_000_000, timeoutMilliseconds: Int = 2_000) {
         self.maxScannedRecords = maxScannedRecords
         self.timeoutMilliseconds = timeoutMilliseconds
