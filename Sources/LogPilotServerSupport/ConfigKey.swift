@@ -80,6 +80,7 @@ extension ConfigKey {
     static let maxReadLimit = ConfigKey("limits.max-read-limit", "LOGPILOT_MAX_READ_LIMIT", "--max-read-limit")
     static let maxReadScanRecords = ConfigKey("limits.max-read-scan-records", "LOGPILOT_MAX_READ_SCAN_RECORDS", "--max-read-scan-records")
     static let readTimeout = ConfigKey("limits.read-timeout-ms", "LOGPILOT_READ_TIMEOUT_MS", "--read-timeout-ms")
+    static let maxConcurrentSearches = ConfigKey("limits.max-concurrent-searches", "LOGPILOT_MAX_CONCURRENT_SEARCHES", "--max-concurrent-searches")
 
     static let metricsMaxChannels = ConfigKey("metrics.max-channels", "LOGPILOT_METRICS_MAX_CHANNELS", "--metrics-max-channels")
     static let logLevel = ConfigKey("logging.level", "LOGPILOT_LOG_LEVEL", "--log-level", live: true)
@@ -95,7 +96,7 @@ extension ConfigKey {
         queueMaxRecords, queueMaxBytes, commitMaxRecords,
         retentionDays, retentionMaxBytes, retentionInterval,
         maxBodyBytes, maxInflightBodyBytes, maxBatchRecords, maxMessageBytes, maxMetaBytes, maxMetaKeys,
-        maxChannelBytes, maxReadLimit, maxReadScanRecords, readTimeout,
+        maxChannelBytes, maxReadLimit, maxReadScanRecords, readTimeout, maxConcurrentSearches,
         metricsMaxChannels, logLevel, logFormat,
     ]
 

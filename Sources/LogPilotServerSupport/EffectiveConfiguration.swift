@@ -56,6 +56,7 @@ extension LogPilotSettings {
         case .maxReadLimit: return scalar(limits.maxReadLimit)
         case .maxReadScanRecords: return scalar(storage.readBudget.maxScannedRecords)
         case .readTimeout: return scalar(storage.readBudget.timeoutMilliseconds)
+        case .maxConcurrentSearches: return scalar(storage.readBudget.maxConcurrentSearches)
         case .metricsMaxChannels: return scalar(metricsMaxChannels)
         case .logLevel: return scalar(logLevel.rawValue)
         case .logFormat: return scalar(logFormat.rawValue)

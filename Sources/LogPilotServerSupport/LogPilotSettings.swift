@@ -129,6 +129,7 @@ public struct LogPilotSettings: Sendable {
         settings.limits.maxReadLimit = try reader.int(options.maxReadLimit, .maxReadLimit, range: 1...1_000_000) ?? settings.limits.maxReadLimit
         settings.storage.readBudget.maxScannedRecords = try reader.int(options.maxReadScanRecords, .maxReadScanRecords, range: 1_000...1_000_000_000) ?? settings.storage.readBudget.maxScannedRecords
         settings.storage.readBudget.timeoutMilliseconds = try reader.int(options.readTimeoutMs, .readTimeout, range: 1...600_000) ?? settings.storage.readBudget.timeoutMilliseconds
+        settings.storage.readBudget.maxConcurrentSearches = try reader.int(options.maxConcurrentSearches, .maxConcurrentSearches, range: 1...256) ?? settings.storage.readBudget.maxConcurrentSearches
         if settings.storage.maxQueuedRecords < settings.limits.maxBatchRecords {
             throw Invalid(
                 key: ConfigKey.queueMaxRecords.names,

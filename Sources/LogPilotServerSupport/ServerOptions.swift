@@ -75,6 +75,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var maxReadScanRecords: Int?
     @Option(help: "Milliseconds one search may run before it answers with what it found and a cursor to resume. (env LOGPILOT_READ_TIMEOUT_MS, default 2000)")
     public var readTimeoutMs: Int?
+    @Option(help: "Searches that run at once; more wait (then 429). (env LOGPILOT_MAX_CONCURRENT_SEARCHES, default half the cores, at least 1)")
+    public var maxConcurrentSearches: Int?
 
     // MARK: Security and operations
     @Option(help: "Comma-separated API keys; none = authentication off. (env LOGPILOT_API_KEYS, or LOGPILOT_API_KEY for one)")

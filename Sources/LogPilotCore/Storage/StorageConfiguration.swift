@@ -1,3 +1,5 @@
+import Foundation
+
 /// Settings of the storage engine. Plain values with safe defaults; loading from env/flags happens at the edge.
 public struct StorageConfiguration: Sendable, Equatable {
     /// SQLite's `synchronous` setting in WAL mode.
@@ -87,6 +89,7 @@ public struct StorageConfiguration: Sendable, Equatable {
         try require(maxDatabaseBytes == 0 || maxDatabaseBytes >= 65_536, "sqlite-max-bytes", "must be 0 (no cap) or at least 65536")
         try require(readBudget.maxScannedRecords > 0, "max-read-scan-records", "must be positive")
         try require(readBudget.timeoutMilliseconds > 0, "read-timeout-ms", "must be positive")
+        try require(readBudget.maxConcurrentSearches > 0, "max-concurrent-searches", "must be positive")
     }
 }
 
@@ -99,11 +102,22 @@ public struct ReadBudget: Sendable, Equatable {
     /// Wall time one read may take, at most.
     public var timeoutMilliseconds: Int
 
+    /// Searches that run at once; more wait their turn (a few dozen at most, then `overloaded`). The default, half
+    /// the cores (at least 1), leaves the other half to ingest however many clients search.
+    public var maxConcurrentSearches: Int
     /// Records one step of a read examines between two checks of the bound (tests make it small).
     var chunkRecords = 16_384
 
-    public init(maxScannedRecords: Int = 1_000_000, timeoutMilliseconds: Int = 2_000) {
+    public init(
+        maxScannedRecords: Int = 1_000_000,
+        timeoutMilliseconds: Int = 2_000,
+        maxConcurrentSearches: Int = ReadBudget.defaultConcurrentSearches
+    ) {
         self.maxScannedRecords = maxScannedRecords
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.maxConcurrentSearches = maxConcurrentSearches
     }
+
+    /// Half the cores the process may use, at least 1.
+    public static var defaultConcurrentSearches: Int { max(ProcessInfo.processInfo.activeProcessorCount / 2, 1) }
 }

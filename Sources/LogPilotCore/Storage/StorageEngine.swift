@@ -39,12 +39,14 @@ public final class StorageEngine: Sendable {
     private let logger: Logger
     private let metrics: StorageMetrics
     private let core: Core
+    private let searchSlots: SearchSlots
 
     public init(configuration: StorageConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = StorageMetrics()
         self.core = Core(configuration: configuration)
+        self.searchSlots = SearchSlots(slots: configuration.readBudget.maxConcurrentSearches)
     }
 
     // MARK: Life cycle
@@ -226,7 +228,17 @@ public final class StorageEngine: Sendable {
     public func search(_ query: LogSearchQuery, budget: ReadBudget? = nil) async throws(LogPilotError) -> LogSearchPage {
         if query.limit <= 0 { return LogSearchPage(records: [], nextCursor: nil) }
         let budget = budget ?? configuration.readBudget
+        // The deadline counts from the request, including the wait for a slot.
         let deadline = ContinuousClock.now + .milliseconds(budget.timeoutMilliseconds)
+        guard await searchSlots.acquire() else {
+            throw LogPilotError(
+                code: .overloaded,
+                message: "too many searches are waiting (LOGPILOT_MAX_CONCURRENT_SEARCHES="
+                    + "\(configuration.readBudget.maxConcurrentSearches) run at once); retry later",
+                retryAfterSeconds: 1
+            )
+        }
+        defer { searchSlots.release() }
         let page = try await read { db throws(SQLiteError) in
             try LogQueries.search(db, query, budget: budget, deadline: deadline)
         }
