@@ -13,12 +13,17 @@ The records have the shape of the REST runs (bench/loadgen.py, bench/wrk/batch.l
 channels, mostly INFO.  `timestamp` is 0 (absent on the wire): the server stamps its receive time, so the
 logs_ts index grows at its end, as with the REST runs (timestamp = send time) and the ceiling (ts = now).
 
-  grpc_payload.py sendlogs FILE [--batch 100]
+  grpc_payload.py sendlogs FILE [--batch 100] [--corpus [--seed N]]
       one gRPC request body for SendLogs: 5-byte prefix (flag 0, big-endian uint32 length) + a
       SendLogsRequest with BATCH records; for h2load --data=FILE
-  grpc_payload.py stream FILE [--count 1000]
+  grpc_payload.py stream FILE [--count 1000] [--corpus [--seed N]]
       COUNT length-prefixed LogRequest messages back to back: the message stream that
       bench/grpc_stream_client.c sends round and round
+
+With --corpus the records come from the varied corpus of bench/wrk/corpus.lua instead (bench/corpus.py: ten
+templates with random ids, IPs, hex trace ids, paths and numbers; 8 channels; 5 meta keys), every record of the
+file distinct; bench/storage.sh uses it. h2load still posts the same file in every call, so over a run the same
+BATCH records repeat.
 """
 from __future__ import annotations
 
@@ -63,13 +68,28 @@ def record_fields(seq: int) -> tuple[str, str, str, dict[str, str]]:
     return CHANNELS[seq % len(CHANNELS)], LEVELS[seq % len(LEVELS)], msg, meta
 
 
-def log_request(seq: int, timestamp_ms: int = 0) -> bytes:
-    """One serialized LogRequest."""
-    channel, level, message, meta = record_fields(seq)
+def encode_log_request(channel: str, level: str, message: str, meta: dict[str, str], timestamp_ms: int = 0) -> bytes:
+    """One serialized LogRequest from its fields."""
     out = field_bytes(1, channel.encode()) + field_bytes(2, level.encode()) + field_bytes(3, message.encode())
     for k, v in meta.items():
         out += field_bytes(4, field_bytes(1, k.encode()) + field_bytes(2, v.encode()))
     return out + field_varint(6, timestamp_ms)
+
+
+def log_request(seq: int, timestamp_ms: int = 0) -> bytes:
+    """One serialized LogRequest (the REST runs' record shape)."""
+    return encode_log_request(*record_fields(seq), timestamp_ms)
+
+
+def corpus_log_requests(count: int, seed: int = 1) -> list[bytes]:
+    """`count` serialized LogRequests of the varied corpus (bench/corpus.py, the templates of wrk/corpus.lua)."""
+    from corpus import Corpus  # noqa: E402  (bench/ is on sys.path when this file is run)
+    c = Corpus(seed)
+    out = []
+    for _ in range(count):
+        r = c.record()
+        out.append(encode_log_request(r["channel"], r["level"], r["message"], r["meta"]))
+    return out
 
 
 def grpc_frame(message: bytes) -> bytes:
@@ -136,12 +156,18 @@ def main() -> int:
     t = sub.add_parser("stream", help="framed LogRequests back to back (grpc_stream_client.c --messages)")
     t.add_argument("file")
     t.add_argument("--count", type=int, default=1000)
+    for p in (s, t):
+        p.add_argument("--corpus", action="store_true", help="records of the varied corpus (bench/corpus.py)")
+        p.add_argument("--seed", type=int, default=1, help="random seed for --corpus (default 1)")
     a = ap.parse_args()
     if a.what == "sendlogs":
-        data = grpc_frame(send_logs_request(a.batch))
-        detail = f"SendLogsRequest with {a.batch} records"
+        if a.corpus:
+            data = grpc_frame(b"".join(field_bytes(1, m) for m in corpus_log_requests(a.batch, a.seed)))
+        else:
+            data = grpc_frame(send_logs_request(a.batch))
+        detail = f"SendLogsRequest with {a.batch} {'corpus ' if a.corpus else ''}records"
     else:
-        msgs = stream_messages(a.count)
+        msgs = corpus_log_requests(a.count, a.seed) if a.corpus else stream_messages(a.count)
         data = b"".join(grpc_frame(m) for m in msgs)
         detail = f"{a.count} LogRequests, {len(data) // a.count} bytes each on average"
     with open(a.file, "wb") as f:

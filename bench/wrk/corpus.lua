@@ -14,10 +14,18 @@
 -- Settings (environment, or `-- key=value` after the URL; arguments win):
 --   BATCH     records per request (default 1000)
 --   RECORDS   stop each thread once the whole run has acknowledged this many records (split evenly over the
---             threads; 0 = no limit, run for wrk's -d)
+--             threads; 0 = no limit, run for wrk's -d). wrk itself runs on until -d or SIGINT: poll the server and
+--             send SIGINT once the records are stored; RESULT's active_s is the time from the first request to the
+--             last thread's last acknowledgement (records_per_s uses it). Exact when each thread's share is a
+--             whole number of batches.
 --   WINDOW    seconds: requests are only started inside the window (as batch.lua), 0 = none
 --   RARE      one canary record in RARE
 --   SEED      random seed (default 1); each thread adds its id
+--   POOL      0 (default): every body is built anew per request, as above. N > 0: each thread builds N distinct
+--             bodies in init() and posts them round and round, so the load generator's own CPU (building ~260
+--             bytes of JSON per record with string.format) does not compete with the server on a small machine.
+--             The records are then distinct within a thread's pool but repeat every N requests; the canary
+--             count covers the pool's canaries once per post.
 -- done() prints one "RESULT ..." line like batch.lua's.
 
 local ffi = require("ffi")
@@ -90,6 +98,8 @@ local function level()
 end
 
 local batch, target, window, rare, path
+local pool, pool_canaries, pool_next = nil, nil, 1
+local promised = 0 -- requests delay() let through that request() has not built yet (see delay())
 local sent_records = 0 -- records in requests built by this thread
 local t0, deadline
 issued = 0
@@ -101,6 +111,8 @@ other = 0
 other_example = ""
 canaries = 0
 window_s = 0
+started_at = 0  -- clock of this thread's first request
+finished_at = 0 -- clock when this thread had its RECORDS share acknowledged and stopped
 
 local function record()
   sent_records = sent_records + 1
@@ -129,6 +141,17 @@ function init(args)
   math.randomseed(tonumber(setting(args, "seed", "1")) + (id or 1) * 7919)
   local nthreads = tonumber(setting(args, "threads", "2"))
   target = records > 0 and math.ceil(records / nthreads) or 0
+  local pool_size = tonumber(setting(args, "pool", "0"))
+  if pool_size > 0 then
+    pool, pool_canaries = {}, {}
+    for i = 1, pool_size do
+      local before = canaries
+      pool[i] = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body()) -- the whole request
+      pool_canaries[i] = canaries - before
+    end
+    canaries = 0 -- counted per post from here on
+    sent_records = 0
+  end
 end
 
 local verified = false
@@ -137,18 +160,33 @@ function request()
     verified = true
     return wrk.format("POST", path, { ["Content-Type"] = "application/json" }, "[]")
   end
+  if promised > 0 then promised = promised - 1 end
   local now = now_s()
   if not t0 then
     t0 = now
+    started_at = now
     if window > 0 then deadline = t0 + window end
   end
   issued = issued + 1
+  if pool then
+    local i = pool_next
+    pool_next = (i % #pool) + 1
+    sent_records = sent_records + batch
+    canaries = canaries + pool_canaries[i]
+    return pool[i]
+  end
   return wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body())
 end
 
+-- wrk calls delay() before every request and request() later, from a timer: several connections can pass delay()
+-- before any of them builds its body, so delay() reserves the batch it lets through, or RECORDS would overshoot
+-- (the extra requests are still in flight when the thread stops, committed but never acknowledged).
 function delay()
   if deadline and now_s() >= deadline then return 3600 * 1000 end
-  if target > 0 and sent_records >= target then return 3600 * 1000 end
+  if target > 0 then
+    if sent_records + promised * batch >= target then return 3600 * 1000 end
+    promised = promised + 1
+  end
   return 0
 end
 
@@ -167,23 +205,34 @@ function response(status, headers, resp)
     if other_example == "" then other_example = tostring(status) .. ":" .. (resp or ""):sub(1, 160):gsub("%s+", "_") end
   end
   if deadline then window_s = window end
-  if target > 0 and acked_records >= target then wrk.thread:stop() end
+  if target > 0 and acked_records >= target then
+    finished_at = now_s()
+    wrk.thread:stop()
+  end
 end
 
 function done(summary, latency, requests_stats)
   local t = { issued = 0, acked_requests = 0, acked_records = 0, window_records = 0, status_429 = 0, other = 0, canaries = 0 }
   local example, win = "", 0
+  local first, last, all_finished = nil, 0, true
   for _, thread in ipairs(threads) do
+    local s, f = tonumber(thread:get("started_at")) or 0, tonumber(thread:get("finished_at")) or 0
+    if s > 0 and (first == nil or s < first) then first = s end
+    if f > last then last = f end
+    if f == 0 then all_finished = false end
     for k, _ in pairs(t) do t[k] = t[k] + (tonumber(thread:get(k)) or 0) end
     local e = thread:get("other_example")
     if example == "" and e and e ~= "" then example = e end
     win = math.max(win, tonumber(thread:get("window_s")) or 0)
   end
   local duration_s = summary.duration / 1e6
-  local rate = win > 0 and t.window_records / win or t.acked_records / duration_s
+  -- with RECORDS: from the first request to the last thread's last acknowledgement (wrk itself runs on until -d
+  -- or SIGINT); otherwise wrk's duration
+  local active_s = (all_finished and first and last > first) and (last - first) or duration_s
+  local rate = win > 0 and t.window_records / win or t.acked_records / active_s
   io.write(fmt("RESULT acked_requests=%d acked_records=%d window_records=%d records_per_s=%.0f status_429=%d other=%d"
-    .. " issued=%d canaries=%d p50_ms=%.2f p99_ms=%.2f duration_s=%.2f err_connect=%d err_read=%d err_timeout=%d other_example=%s\n",
+    .. " issued=%d canaries=%d p50_ms=%.2f p99_ms=%.2f duration_s=%.2f active_s=%.3f err_connect=%d err_read=%d err_timeout=%d other_example=%s\n",
     t.acked_requests, t.acked_records, t.window_records, rate, t.status_429, t.other, t.issued, t.canaries,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, duration_s,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, duration_s, active_s,
     summary.errors.connect, summary.errors.read, summary.errors.timeout, example == "" and "-" or example))
 end
