@@ -22,7 +22,7 @@ FROM swift:${SWIFT_VERSION}-${DEBIAN_CODENAME} AS build
 # Headers of the C libraries behind Package.swift's system-library targets (their `.apt([...])` providers).
 RUN export DEBIAN_FRONTEND=noninteractive \
  && apt-get update -q \
- && apt-get install -y -q --no-install-recommends libsqlite3-dev libnghttp2-dev libprotobuf-c-dev zlib1g-dev pkg-config \
+ && apt-get install -y -q --no-install-recommends libsqlite3-dev libnghttp2-dev libprotobuf-c-dev libzstd-dev zlib1g-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -53,7 +53,7 @@ ARG PRODUCT=logpilot-all
 # The shared libraries the executables link, besides libc (`ldd`, mapped to packages with `dpkg -S`).
 # RUNTIME_PACKAGES: all three executables. GRPC_RUNTIME_PACKAGES: only logpilot-all and logpilot-grpc (the gRPC
 # front's HTTP/2 and protobuf libraries; logpilot-rest links neither).
-ARG RUNTIME_PACKAGES="libsqlite3-0 zlib1g libstdc++6 libgcc-s1"
+ARG RUNTIME_PACKAGES="libsqlite3-0 libzstd1 zlib1g libstdc++6 libgcc-s1"
 ARG GRPC_RUNTIME_PACKAGES="libnghttp2-14 libprotobuf-c1"
 RUN set -eu \
  && packages="$RUNTIME_PACKAGES" \

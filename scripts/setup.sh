@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # this list is enough to build. Add a package here, never in a second place.
 APT_PACKAGES=(
   # C libraries of Package.swift's system-library targets (their .apt providers; Dockerfile build stage too)
-  pkg-config libsqlite3-dev libnghttp2-dev libprotobuf-c-dev zlib1g-dev
+  pkg-config libsqlite3-dev libnghttp2-dev libprotobuf-c-dev libzstd-dev zlib1g-dev
   # scripts/gen-proto.sh, which the Swift test GeneratedCodeDriftTests runs
   protobuf-compiler protobuf-c-compiler python3
   # the interop tests (promtool, prometheus; mount for the full-disk tmpfs) and the README's examples (curl, sqlite3)
