@@ -148,7 +148,8 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "LogPilotCoreTests",
-            dependencies: ["LogPilotCore", "CSQLite"]
+            dependencies: ["LogPilotCore", "CSQLite"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "LogPilotGRPCTests",

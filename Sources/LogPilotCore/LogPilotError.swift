@@ -3,8 +3,8 @@ public struct LogPilotError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is; extensible without breaking `switch`es (a struct wrapping a private enum).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
-            case invalidArgument, payloadTooLarge, overloaded, rateLimited, unavailable, storageFull, storageFailure,
-                notFound, internalError
+            case invalidArgument, payloadTooLarge, overloaded, rateLimited, streamLimit, unavailable, storageFull,
+                storageFailure, notFound, internalError
         }
 
         private let wrapped: Wrapped
@@ -18,6 +18,9 @@ public struct LogPilotError: Error, Sendable, CustomStringConvertible {
         public static let overloaded = Code(.overloaded)
         /// The client spent its rate-limit tokens; retry after `retryAfterSeconds` (429 / RESOURCE_EXHAUSTED).
         public static let rateLimited = Code(.rateLimited)
+        /// The records would create more streams than `StreamLimits.maxStreams` allows (429 / RESOURCE_EXHAUSTED);
+        /// retrying helps only once retention has removed streams.
+        public static let streamLimit = Code(.streamLimit)
         /// The server is starting or shutting down, or storage is temporarily unusable (503 / UNAVAILABLE).
         public static let unavailable = Code(.unavailable)
         /// The disk is full (507 / RESOURCE_EXHAUSTED).

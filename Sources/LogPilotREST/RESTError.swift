@@ -47,6 +47,7 @@ public struct RESTError: Error, Sendable {
             case .payloadTooLarge: (.contentTooLarge, "PAYLOAD_TOO_LARGE")
             case .overloaded: (.tooManyRequests, "TOO_MANY_REQUESTS")
             case .rateLimited: (.tooManyRequests, "RATE_LIMITED")
+            case .streamLimit: (.tooManyRequests, "STREAM_LIMIT_EXCEEDED")
             case .unavailable: (.serviceUnavailable, "SERVICE_UNAVAILABLE")
             case .storageFull: (HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "INSUFFICIENT_STORAGE")
             case .storageFailure: (.serviceUnavailable, "STORAGE_ERROR")

@@ -65,6 +65,7 @@ extension ConfigKey {
     static let queueMaxRecords = ConfigKey("storage.queue.max-records", "LOGPILOT_QUEUE_MAX_RECORDS", "--queue-max-records")
     static let queueMaxBytes = ConfigKey("storage.queue.max-bytes", "LOGPILOT_QUEUE_MAX_BYTES", "--queue-max-bytes")
     static let commitMaxRecords = ConfigKey("storage.commit-max-records", "LOGPILOT_COMMIT_MAX_RECORDS", "--commit-max-records")
+    static let maxStreams = ConfigKey("storage.max-streams", "LOGPILOT_MAX_STREAMS", "--max-streams")
 
     static let retentionDays = ConfigKey("retention.days", "LOGPILOT_RETENTION_DAYS", "--retention-days", live: true)
     static let retentionMaxBytes = ConfigKey("retention.max-bytes", "LOGPILOT_RETENTION_MAX_BYTES", "--retention-max-bytes", live: true)
@@ -93,7 +94,7 @@ extension ConfigKey {
         rateLimitRecordsRefillTokens, rateLimitMaxClients, trustedProxies, corsAllowedOrigins,
         grpcPort, grpcMaxReceiveBytes, grpcMaxConcurrentStreams, grpcMaxConnections, managementPort,
         storageType, sqlitePath, sqliteSynchronous, sqlitePoolSize, sqliteBusyTimeout, sqliteMaxBytes,
-        queueMaxRecords, queueMaxBytes, commitMaxRecords,
+        queueMaxRecords, queueMaxBytes, commitMaxRecords, maxStreams,
         retentionDays, retentionMaxBytes, retentionInterval,
         maxBodyBytes, maxInflightBodyBytes, maxBatchRecords, maxMessageBytes, maxMetaBytes, maxMetaKeys,
         maxChannelBytes, maxReadLimit, maxReadScanRecords, readTimeout, maxConcurrentSearches,

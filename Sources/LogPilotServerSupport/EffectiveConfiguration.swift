@@ -43,6 +43,7 @@ extension LogPilotSettings {
         case .queueMaxRecords: return scalar(storage.maxQueuedRecords)
         case .queueMaxBytes: return scalar(storage.maxQueuedBytes)
         case .commitMaxRecords: return scalar(storage.maxCommitRecords)
+        case .maxStreams: return scalar(storage.streamLimits.maxStreams)
         case .retentionDays: return scalar(storage.retentionDays)
         case .retentionMaxBytes: return scalar(storage.retentionMaxBytes)
         case .retentionInterval: return scalar(storage.retentionIntervalSeconds)

@@ -83,6 +83,7 @@ public enum LogPilotServer {
 
         var services: [any Service] = [
             StorageService(engine: engine, logger: logger),
+            CompactionService(engine: engine, policy: settings.storage.compaction, logger: logger),
             ManagementServer.makeApplication(
                 engine: engine,
                 state: state,

@@ -110,6 +110,7 @@ public struct LogPilotSettings: Sendable {
         settings.storage.maxQueuedRecords = try reader.int(options.queueMaxRecords, .queueMaxRecords, range: 1...10_000_000) ?? settings.storage.maxQueuedRecords
         settings.storage.maxQueuedBytes = try reader.int(options.queueMaxBytes, .queueMaxBytes, range: 1024...(8 << 30)) ?? settings.storage.maxQueuedBytes
         settings.storage.maxCommitRecords = try reader.int(options.commitMaxRecords, .commitMaxRecords, range: 1...1_000_000) ?? settings.storage.maxCommitRecords
+        settings.storage.streamLimits.maxStreams = try reader.int(options.maxStreams, .maxStreams, range: 1...1_000_000) ?? settings.storage.streamLimits.maxStreams
         settings.storage.retentionDays = try reader.int(options.retentionDays, .retentionDays, range: 0...36_500) ?? settings.storage.retentionDays
         if let bytes = try reader.int(options.retentionMaxBytes.map(Int.init), .retentionMaxBytes, range: 0...Int.max) {
             settings.storage.retentionMaxBytes = Int64(bytes)

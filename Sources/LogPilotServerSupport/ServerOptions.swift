@@ -45,6 +45,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var queueMaxBytes: Int?
     @Option(help: "Records per transaction, at most. (env LOGPILOT_COMMIT_MAX_RECORDS, default 10000)")
     public var commitMaxRecords: Int?
+    @Option(help: "Streams (channels) stored at most; records that would create more get 429 STREAM_LIMIT_EXCEEDED. (env LOGPILOT_MAX_STREAMS, default 10000)")
+    public var maxStreams: Int?
     @Option(help: "Delete records older than N days; 0 = off. (env LOGPILOT_RETENTION_DAYS, default 7)")
     public var retentionDays: Int?
     @Option(help: "Delete oldest records above N bytes of database; 0 = off. (env LOGPILOT_RETENTION_MAX_BYTES, default 0)")

@@ -51,3 +51,10 @@ extension Logger {
     /// A logger that discards everything, so test output stays readable.
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 }
+
+/// Random hex text: blocks compress it no smaller than its entropy, so size limits are reached as with real logs.
+func incompressible(_ count: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    let digits = Array("0123456789abcdef")
+    return String((0..<count).map { _ in digits[Int(generator.next() % 16)] })
+}

@@ -246,11 +246,13 @@ struct LogServiceTests {
             $0.maxDatabaseBytes = 256 * 1024
             $0.retentionDays = 0
         }) { harness in
-            let message = String(repeating: "y", count: 1_000)
+            var generator = SystemRandomNumberGenerator()
+            // Random hex, different in every record: blocks compress it no smaller than its entropy.
+            func message() -> String { String((0..<1_000).map { _ in Array("0123456789abcdef")[Int(generator.next() % 16)] }) }
             var failure: GRPCStatus?
             for batch in 0..<200 {
                 let request = SendLogsRequestMessage(
-                    logRequests: (0..<20).map { LogRequestMessage(channel: "c", message: "\(batch)-\($0) \(message)") }
+                    logRequests: (0..<20).map { LogRequestMessage(channel: "c", message: "\(batch)-\($0) \(message())") }
                 )
                 if let status = try await unaryCall(harness.log("SendLogs"), request, as: SendLogsResponseMessage.self)
                     .failure

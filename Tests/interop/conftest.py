@@ -19,6 +19,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+import block_store
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -268,12 +270,9 @@ class Server:
 
 
 def db_query(path, sql: str, params=()) -> list[tuple]:
-    """Runs one read-only query on the database file (a fresh connection each time, so no lock is held)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    """Runs one read-only query on the database file (a fresh connection each time, so no lock is held). `logs` is
+    the stored records, decoded from the blocks by the tests' own reader (block_store.py), not by the server."""
+    return block_store.query(path, sql, params)
 
 
 # -- assertions ---------------------------------------------------------------------------------------------------

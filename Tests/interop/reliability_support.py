@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import block_store
+
 from conftest import GRPC_CHANNEL_OPTIONS
 
 # Outcomes of one attempt.
@@ -155,6 +157,29 @@ def fill_template(template: bytes, key: str) -> bytes:
     return template.replace(PLACEHOLDER, key.encode())
 
 
+# A pad "random:N" gives every record its own N hex characters of noise ("<key>-<i>-<hex>"), built per request: the
+# block store compresses repeated text to almost nothing, so only noise fills a disk the way real logs do.
+RANDOM_PAD = "random:"
+
+
+def random_pad_length(pad: str) -> int:
+    return int(pad[len(RANDOM_PAD):]) if pad.startswith(RANDOM_PAD) else 0
+
+
+def noise(n: int, records: int) -> list[str]:
+    blob = os.urandom((n * records + 1) // 2).hex()
+    return ["-" + blob[i * n:(i + 1) * n - 1] for i in range(records)]
+
+
+def message_matches(message: str | None, key: str, index: int, pad: str) -> bool:
+    if message is None:
+        return False
+    n = random_pad_length(pad)
+    if n:
+        return message.startswith(f"{key}-{index}-") and len(message) == len(f"{key}-{index}") + n
+    return message == f"{key}-{index}{pad}"
+
+
 class Driver(threading.Thread):
     """A write client: sends batches until `stop` is set or its deadline passes.
 
@@ -230,7 +255,13 @@ class RestDriver(Driver):
             self.conn.close()
 
     def send(self, key):
-        body = fill_template(self.template, key)
+        n = random_pad_length(self.pad)
+        if n:
+            pads = noise(n, self.batch)
+            body = ("[" + ",".join(f'{{"channel":"{self.channel}","message":"{key}-{i}{pads[i]}"}}'
+                                   for i in range(self.batch)) + "]").encode()
+        else:
+            body = fill_template(self.template, key)
         started = time.monotonic()
         attempt = Attempt(key=key, records=self.batch, protocol="rest", outcome=UNKNOWN, sent_at=started)
         if self.conn is None or self.conn.sock is None:
@@ -320,7 +351,14 @@ class GrpcDriver(Driver):
     def send(self, key):
         import grpc
 
-        request = fill_template(self.template, key)
+        n = random_pad_length(self.pad)
+        if n:
+            pads = noise(n, self.batch)
+            pb = self.lp.pb
+            request = pb.SendLogsRequest(log_requests=[pb.LogRequest(channel=self.channel, message=f"{key}-{i}{pads[i]}")
+                                                       for i in range(self.batch)]).SerializeToString()
+        else:
+            request = fill_template(self.template, key)
         started = time.monotonic()
         attempt = Attempt(key=key, records=self.batch, protocol="grpc", outcome=UNKNOWN, sent_at=started)
         try:
@@ -409,15 +447,13 @@ def join_all(threads, timeout: float) -> None:
 
 
 def channel_rows(db_path, channel: str) -> dict[int, str]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        return dict(conn.execute("SELECT id, message FROM logs WHERE channel = ?", (channel,)).fetchall())
-    finally:
-        conn.close()
+    return dict(block_store.query(db_path, "SELECT id, message FROM logs WHERE channel = ?", (channel,)))
 
 
 def split_message(message: str, pad: str = "") -> tuple[str, int]:
-    if pad and message.endswith(pad):
+    if random_pad_length(pad):
+        message = message.rpartition("-")[0]
+    elif pad and message.endswith(pad):
         message = message[: -len(pad)]
     key, _, index = message.rpartition("-")
     return key, int(index)
@@ -457,7 +493,7 @@ def verify(rows: dict[int, str], attempts: list[Attempt], pad: str = "") -> tupl
                                 f"{a.first_id}..{a.last_id}")
             else:
                 for i in range(a.records):
-                    if rows.get(a.first_id + i) == f"{a.key}-{i}{pad}":
+                    if message_matches(rows.get(a.first_id + i), a.key, i, pad):
                         ok += 1
             found += ok
             if ok != a.records:
@@ -491,7 +527,7 @@ def verify(rows: dict[int, str], attempts: list[Attempt], pad: str = "") -> tupl
             if ok != a.committed:
                 lost += a.committed - ok
                 problems.append(f"LOST: stream {a.key} acknowledged {a.committed} records, {ok} found")
-            if a.committed and rows.get(a.last_id) != f"{a.key}-{a.committed - 1}{pad}":
+            if a.committed and not message_matches(rows.get(a.last_id), a.key, a.committed - 1, pad):
                 problems.append(f"stream {a.key}: last ack says id {a.last_id} holds record {a.committed - 1}, "
                                 f"it holds {rows.get(a.last_id)!r}")
             ids = [stored[i] for i in indexes]
@@ -539,9 +575,10 @@ def recovered_image_check(copy: Path) -> tuple[list, int]:
     """integrity_check and max(id) of a copied crash image, opened read-write so SQLite recovers its WAL."""
     conn = sqlite3.connect(str(copy), timeout=10)
     try:
-        return conn.execute("PRAGMA integrity_check").fetchall(), conn.execute("SELECT max(id) FROM logs").fetchone()[0]
+        check = conn.execute("PRAGMA integrity_check").fetchall()
     finally:
         conn.close()
+    return check, block_store.query(copy, "SELECT max(id) FROM logs")[0][0]
 
 
 # -- samplers -----------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ rejections, a refused key, retention, a config reload, a full database)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -220,8 +221,8 @@ def scraped_metrics(tmp_path_factory, lp):
                 break
             time.sleep(0.5)
         # fill the database to its cap: SQLITE_FULL, 507
-        big = [{"channel": ch, "message": "x" * 4000}] * 25
         for _ in range(20):
+            big = [{"channel": ch, "message": os.urandom(2000).hex()} for _ in range(25)]  # incompressible
             if post(server, "/api/logs/batch", big, key).status_code == 507:
                 break
         time.sleep(0.2)

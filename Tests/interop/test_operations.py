@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+import block_store
 import requests
 
 from conftest import BIN, channel_name, free_port, run_binary
@@ -22,8 +24,7 @@ from test_management import metric, parse_metrics
 
 def count(server, channel) -> int:
     """Records of a channel, straight from the database file."""
-    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=10) as db:
-        return db.execute("SELECT count(*) FROM logs WHERE channel = ?", (channel,)).fetchone()[0]
+    return block_store.query(server.db_path, "SELECT count(*) FROM logs WHERE channel = ?", (channel,))[0][0]
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -434,9 +435,8 @@ def test_backup_while_the_server_runs_and_restore(make_server, tmp_path):
     copies = sorted(p.name for p in out_dir.iterdir())
     assert copies == sorted(Path(r["backup"]).name for r in reports[1:]), copies
     latest = reports[-1]["backup"]
-    with sqlite3.connect(f"file:{latest}?mode=ro", uri=True) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("SELECT count(*) FROM logs WHERE channel = ?", (ch,)).fetchone()[0] == 800
+    assert block_store.query(latest, "PRAGMA integrity_check")[0][0] == "ok"
+    assert block_store.query(latest, "SELECT count(*) FROM logs WHERE channel = ?", (ch,))[0][0] == 800
 
     # Restore: stop, copy the backup over the database, drop the WAL files, start.
     s.post_batch([{"channel": ch, "message": "after the backup"}])

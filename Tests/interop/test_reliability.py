@@ -23,7 +23,7 @@ import pytest
 from conftest import _CURRENT_SERVERS, READY_TIMEOUT, Server, channel_name, require_grpc_build
 from reliability_support import (ACKED, NOT_SENT, REFUSED, UNKNOWN, GrpcDriver, Ledger, ProberProcess, RestDriver,
                                  RssSampler, StreamDriver, channel_rows, copy_database, fill, free_bytes, grpc_channel,
-                                 integrity, join_all, make_key, mount_tmpfs, ms, percentile, recovered_image_check,
+                                 RANDOM_PAD, integrity, join_all, make_key, mount_tmpfs, ms, percentile, recovered_image_check,
                                  remount_tmpfs, report, unmount, verify)
 
 SHUTDOWN_BUDGET = 10  # --shutdown-timeout-seconds of the SIGTERM test
@@ -379,7 +379,7 @@ def test_overload_at_three_times_capacity(make_server, lp):
 
 DISK_SIZE = "8m"
 FILLER_BYTES = 2 << 20       # freed to recover
-PAD = "-" + "p" * 900        # ~1 KiB records fill the disk in a few dozen batches
+PAD = RANDOM_PAD + "900"     # ~1 KiB records of noise (no two alike) fill the disk in a few dozen batches
 FULL_STATUSES = {507: "INSUFFICIENT_STORAGE", 503: "STORAGE_ERROR"}
 
 

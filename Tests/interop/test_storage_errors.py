@@ -1,11 +1,17 @@
 """Storage failures seen from a client: a full database (507), a database locked by another process (503), and
 recovery without a restart. Nothing acknowledged may be lost on the way."""
+import os
 import sqlite3
 import time
 
 from conftest import assert_error, channel_name
 
-MESSAGE = "z" * 1000
+
+
+def incompressible(n: int) -> str:
+    """Random hex, different in every record: blocks compress it no smaller than its entropy, as real logs."""
+    return os.urandom(n // 2).hex()
+
 
 
 def wait_for(predicate, timeout=15.0, interval=0.2):
@@ -25,7 +31,7 @@ def test_full_database_is_507_then_recovers_through_retention(make_server):
     acknowledged = 0
     full = None
     for i in range(200):
-        r = s.post("/api/logs/batch", json=[{"channel": ch, "message": f"{i}-{j} {MESSAGE}"} for j in range(20)])
+        r = s.post("/api/logs/batch", json=[{"channel": ch, "message": f"{i}-{j} {incompressible(1000)}"} for j in range(20)])
         if r.status_code == 201:
             acknowledged += r.json()["accepted"]
             continue

@@ -21,6 +21,7 @@ public enum RecordRejection: String, Sendable, CaseIterable {
     case rateLimited = "rate_limited"
     case overloaded
     case storageFull = "storage_full"
+    case streamLimit = "stream_limit"
     case unavailable
     case storageError = "storage_error"
 }
@@ -198,6 +199,7 @@ public struct Ingestor: Sendable {
         switch error.code {
         case .overloaded: .overloaded
         case .storageFull: .storageFull
+        case .streamLimit: .streamLimit
         case .unavailable: .unavailable
         default: .storageError
         }

@@ -4,9 +4,10 @@ import Synchronization
 /// A fixed set of read-only connections. Each read borrows one connection and runs on a Dispatch worker thread,
 /// never on an event loop or the cooperative pool; when all connections are busy, callers wait their turn.
 final class ReaderPool: Sendable {
-    /// A connection handed between tasks; only the borrower touches it.
+    /// A connection (with its zstd context and stream cache) handed between tasks; only the borrower touches it.
     private struct Lease: @unchecked Sendable {
-        let connection: SQLiteConnection
+        let context: BlockReadContext
+        var connection: SQLiteConnection { context.db }
     }
 
     private struct State {
@@ -24,20 +25,20 @@ final class ReaderPool: Sendable {
             let connection = try SQLiteConnection(path: path, readOnly: false)
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try connection.execute("PRAGMA query_only = 1")
-            leases.append(Lease(connection: connection))
+            leases.append(Lease(context: BlockReadContext(db: connection)))
         }
         state.withLock { $0.idle = leases }
     }
 
     /// Runs `body` with a reader connection off the caller's thread.
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) async throws(LogPilotError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (BlockReadContext) throws(SQLiteError) -> T) async throws(LogPilotError) -> T {
         guard let lease = await acquire() else {
             throw LogPilotError(code: .unavailable, message: "storage is shutting down")
         }
         let result: Result<T, SQLiteError> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(SQLiteError) {
-                    continuation.resume(returning: .success(try body(lease.connection)))
+                    continuation.resume(returning: .success(try body(lease.context)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }

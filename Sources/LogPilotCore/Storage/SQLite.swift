@@ -189,6 +189,15 @@ final class SQLiteStatement {
         try connection.check(rc, sql)
     }
 
+    /// Binds a copy of the bytes as a BLOB.
+    func bindBlob(_ bytes: [UInt8], at index: Int32) throws(SQLiteError) {
+        let rc = bytes.withUnsafeBytes { raw in
+            // A zero-length blob must still be a blob, not NULL: SQLite needs a non-null pointer for that.
+            sqlite3_bind_blob64(handle, index, raw.baseAddress ?? UnsafeRawPointer(emptyText), UInt64(raw.count), csqlite_transient())
+        }
+        try connection.check(rc, sql)
+    }
+
     /// A non-null pointer for the text (SQLite binds NULL for a null pointer, but "" must stay an empty string).
     private static func textPointer(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar> {
         guard let base = utf8.baseAddress else { return UnsafePointer(emptyText) }
@@ -223,4 +232,18 @@ final class SQLiteStatement {
     }
 
     func optionalString(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
+
+    /// Calls `body` with a BLOB column's bytes; they are valid only inside `body` (until the next step or reset).
+    func withBlob<T, E: Error>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> T) throws(E) -> T {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard let base = sqlite3_column_blob(handle, column), count > 0 else {
+            return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        return try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// A copy of a BLOB column.
+    func blob(_ column: Int32) -> [UInt8] {
+        withBlob(column) { (bytes: UnsafeRawBufferPointer) -> [UInt8] in [UInt8](bytes) }
+    }
 }

@@ -39,6 +39,10 @@ public struct StorageConfiguration: Sendable, Equatable {
     /// The bound on the work of one search (records examined, time); a search that reaches it answers with what it
     /// found and a cursor that resumes where it stopped.
     public var readBudget: ReadBudget = ReadBudget()
+    /// Bounds on streams (label sets): how many may exist.
+    public var streamLimits: StreamLimits = StreamLimits()
+    /// How the background compactor merges small blocks.
+    public var compaction: CompactionPolicy = CompactionPolicy()
 
     public init(
         path: String = "./data/logpilot.db",
@@ -105,9 +109,6 @@ public struct ReadBudget: Sendable, Equatable {
     /// Searches that run at once; more wait their turn (a few dozen at most, then `overloaded`). The default, half
     /// the cores (at least 1), leaves the other half to ingest however many clients search.
     public var maxConcurrentSearches: Int
-    /// Records one step of a read examines between two checks of the bound (tests make it small).
-    var chunkRecords = 16_384
-
     public init(
         maxScannedRecords: Int = 1_000_000,
         timeoutMilliseconds: Int = 2_000,

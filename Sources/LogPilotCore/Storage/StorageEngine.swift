@@ -143,8 +143,8 @@ public final class StorageEngine: Sendable {
     ) async throws(LogPilotError) -> [StoredLogRecord] {
         if limit <= 0 { return [] }
         if !autoCommit {
-            return try await read { db throws(SQLiteError) in
-                try LogQueries.peek(db, channel: channel, consumerId: consumerId, limit: limit).records
+            return try await read { context throws(SQLiteError) in
+                try BlockReads.peek(channel: channel, consumerId: consumerId, limit: limit, context)
             }
         }
         let outcome = try await runConsumer(.fetchAndCommit(channel: channel, consumerId: consumerId, limit: limit))
@@ -159,6 +159,16 @@ public final class StorageEngine: Sendable {
     /// Moves a consumer's offset: EARLIEST → 0, LATEST → newest id of the channel, SPECIFIC(id) → id − 1.
     public func seek(channel: String, consumerId: String, to target: SeekTarget) async throws(LogPilotError) -> ConsumerPosition {
         try await runConsumer(.seek(channel: channel, consumerId: consumerId, target: target)).position
+    }
+
+    /// Swaps a merged block in for the blocks it replaces, through the writer (one short transaction).
+    func runCompaction(_ swap: CompactionSwap) async throws(LogPilotError) -> CompactionOutcome {
+        let result = await withCheckedContinuation { continuation in
+            if let refusal = enqueue(.compaction(swap, continuation), records: 0, bytes: 0) {
+                continuation.resume(returning: .failure(refusal))
+            }
+        }
+        return try result.get()
     }
 
     /// Runs one retention step through the writer (its own small transaction, interleaved with ingest).
@@ -220,7 +230,11 @@ public final class StorageEngine: Sendable {
     /// The newest `limit` records of a channel, newest first.
     public func latest(channel: String, limit: Int) async throws(LogPilotError) -> [StoredLogRecord] {
         if limit <= 0 { return [] }
-        return try await read { db throws(SQLiteError) in try LogQueries.latest(db, channel: channel, limit: limit) }
+        return try await read { context throws(SQLiteError) in
+            try BlockReads.inReadTransaction(context) { () throws(SQLiteError) in
+                try BlockReads.latest(channel: channel, limit: limit, context)
+            }
+        }
     }
 
     /// Filtered search, newest first, one page at a time, within the configured `ReadBudget` (or `budget`): a
@@ -239,8 +253,10 @@ public final class StorageEngine: Sendable {
             )
         }
         defer { searchSlots.release() }
-        let page = try await read { db throws(SQLiteError) in
-            try LogQueries.search(db, query, budget: budget, deadline: deadline)
+        let page = try await read { context throws(SQLiteError) in
+            try BlockReads.inReadTransaction(context) { () throws(SQLiteError) in
+                try BlockReads.search(query, budget: budget, deadline: deadline, context)
+            }
         }
         if let truncated = page.truncated { metrics.readsTruncated(truncated).increment() }
         return page
@@ -248,16 +264,16 @@ public final class StorageEngine: Sendable {
 
     /// Every channel with its record count and newest id.
     public func channels() async throws(LogPilotError) -> [ChannelSummary] {
-        try await read { db throws(SQLiteError) in try LogQueries.channels(db) }
+        try await read { context throws(SQLiteError) in try BlockReads.channels(context.db) }
     }
 
     /// Total number of stored records.
     public func count() async throws(LogPilotError) -> Int64 {
-        try await read { db throws(SQLiteError) in try LogQueries.count(db) }
+        try await read { context throws(SQLiteError) in try BlockReads.count(context.db) }
     }
 
-    private func read<T: Sendable>(
-        _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    func read<T: Sendable>(
+        _ body: @escaping @Sendable (BlockReadContext) throws(SQLiteError) -> T
     ) async throws(LogPilotError) -> T {
         let readers: ReaderPool? = core.lock.withLock { core.phase == .ready ? core.readers : nil }
         guard let readers else {
@@ -357,7 +373,9 @@ public final class StorageEngine: Sendable {
                 PRAGMA cache_size = -8192;
                 PRAGMA journal_size_limit = 67108864;
                 """)
-            let applied = try Schema.migrate(db)
+            let applied = try Schema.migrate(db) { () throws(LogPilotError) in
+                try RowStoreConversion(db: db, path: configuration.path, logger: logger).run()
+            }
             if configuration.maxDatabaseBytes > 0 {
                 let pageSize = try db.scalarInt64("PRAGMA page_size") ?? 4096
                 try db.execute("PRAGMA max_page_count = \(max(configuration.maxDatabaseBytes / pageSize, 1))")
@@ -365,7 +383,7 @@ public final class StorageEngine: Sendable {
             if !applied.isEmpty {
                 logger.info("storage schema migrated", metadata: ["storage.schema_versions": "\(applied)"])
             }
-            let writer = try StorageWriter(db: db)
+            let writer = try StorageWriter(db: db, limits: configuration.streamLimits)
             let readers = try ReaderPool(
                 path: configuration.path,
                 count: configuration.readerCount,
@@ -446,15 +464,15 @@ public final class StorageEngine: Sendable {
                 continue
             }
             let started = ContinuousClock.now
-            let report = writer.execute(jobs)
+            let report = writer.execute(jobs) { error in markWriteFailed(error) }
             let duration = ContinuousClock.now - started
             if let error = report.error {
                 diskWasFull = error.resultCode == SQLiteError.full
-                markWriteFailed(error)
             } else {
                 diskWasFull = false
                 markWriteSucceeded(records: report.records, duration: duration)
                 if report.deleted > 0 { metrics.retentionDeleted.increment(by: report.deleted) }
+                if report.blocksWritten > 0 { metrics.blocksWritten.increment(by: report.blocksWritten) }
             }
         }
     }

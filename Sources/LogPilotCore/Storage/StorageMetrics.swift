@@ -8,6 +8,8 @@ struct StorageMetrics: Sendable {
     let queueRecords = Gauge(label: "logpilot_storage_queue_records")
     let queueBytes = Gauge(label: "logpilot_storage_queue_bytes")
     let retentionDeleted = Counter(label: "logpilot_retention_deleted_total")
+    /// Blocks written by commits (one per stream per transaction; the compactor merges them).
+    let blocksWritten = Counter(label: "logpilot_storage_blocks_written_total")
 
     init() {
         // Zero series for every label value, so the families exist (and rates are 0) before the first event.

@@ -4,6 +4,7 @@ enum WriteJob {
     case append([LogRecord], CheckedContinuation<Result<AppendResult, LogPilotError>, Never>)
     case consumer(ConsumerOperation, CheckedContinuation<Result<ConsumerOutcome, LogPilotError>, Never>)
     case retention(RetentionStep, CheckedContinuation<Result<RetentionOutcome, LogPilotError>, Never>)
+    case compaction(CompactionSwap, CheckedContinuation<Result<CompactionOutcome, LogPilotError>, Never>)
 
     var recordCount: Int {
         if case .append(let records, _) = self { return records.count }
@@ -26,11 +27,11 @@ struct ConsumerOutcome: Sendable {
     var records: [StoredLogRecord]
 }
 
-/// One bounded step of retention.
+/// One bounded step of retention. Retention drops whole blocks.
 enum RetentionStep: Sendable {
-    /// Deletes up to `limit` records with `ts < cutoff`.
+    /// Drops blocks whose newest record is older than `cutoff`, oldest first, until about `limit` records are gone.
     case deleteOlderThan(cutoff: Int64, limit: Int)
-    /// Deletes up to `limit` of the oldest records if the database uses more than `maxBytes`.
+    /// Drops the oldest blocks, about `limit` records' worth, if the database uses more than `maxBytes`.
     case deleteOldestAbove(maxBytes: Int64, limit: Int)
     /// Returns free pages to the filesystem (incremental vacuum).
     case releaseFreePages
@@ -42,41 +43,32 @@ struct RetentionOutcome: Sendable {
     var stillAboveLimit: Bool
 }
 
-/// The single writer connection and its cached statements. Confined to the writer thread.
+/// The single writer connection, its cached statements and the stream registry. Confined to the writer thread.
 final class StorageWriter {
     let db: SQLiteConnection
-    private let insert: SQLiteStatement
+    let limits: StreamLimits
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
     private let rollback: SQLiteStatement
-    private let upsertChannel: SQLiteStatement
     private let saveLastId: SQLiteStatement
     private let selectOffset: SQLiteStatement
     private let upsertOffset: SQLiteStatement
-    private let selectAfter: SQLiteStatement
-    private let selectChannelMaxId: SQLiteStatement
     private let probeStatement: SQLiteStatement
+    private let blocks: BlockStatements
+    private let builder: BlockBuilder
+    /// Reads on the writer connection (fetch with auto-commit), sharing the writer's transaction.
+    private let reads: BlockReadContext
+    private(set) var streams: StreamRegistry
 
     /// The id the next inserted record gets.
     private(set) var nextId: Int64
 
-    init(db: SQLiteConnection) throws(SQLiteError) {
+    init(db: SQLiteConnection, limits: StreamLimits = StreamLimits()) throws(SQLiteError) {
         self.db = db
-        insert = try db.prepare(
-            "INSERT INTO logs(id, ts, channel, level, message, meta) VALUES (?, ?, ?, ?, ?, ?)",
-            persistent: true
-        )
+        self.limits = limits
         begin = try db.prepare("BEGIN IMMEDIATE", persistent: true)
         commit = try db.prepare("COMMIT", persistent: true)
         rollback = try db.prepare("ROLLBACK", persistent: true)
-        upsertChannel = try db.prepare(
-            """
-            INSERT INTO channels(name, record_count, last_id) VALUES (?, ?, ?)
-            ON CONFLICT(name) DO UPDATE SET record_count = record_count + excluded.record_count,
-                                            last_id = excluded.last_id
-            """,
-            persistent: true
-        )
         saveLastId = try db.prepare("UPDATE engine_state SET value = ? WHERE key = 'last_id'", persistent: true)
         selectOffset = try db.prepare(
             "SELECT last_log_id FROM consumer_offsets WHERE consumer_id = ? AND channel = ?",
@@ -90,16 +82,15 @@ final class StorageWriter {
             """,
             persistent: true
         )
-        selectAfter = try db.prepare(
-            "SELECT \(LogRow.columns) FROM logs WHERE channel = ? AND id > ? ORDER BY id LIMIT ?",
-            persistent: true
-        )
-        selectChannelMaxId = try db.prepare("SELECT max(id) FROM logs WHERE channel = ?", persistent: true)
         probeStatement = try db.prepare(
             "UPDATE engine_state SET value = value WHERE key = 'last_id'",
             persistent: true
         )
-        let maxStored = try db.scalarInt64("SELECT max(id) FROM logs") ?? 0
+        blocks = try BlockStatements(db)
+        builder = BlockBuilder(level: BlockBuilder.commitLevel)
+        reads = BlockReadContext(db: db)
+        streams = try StreamRegistry.load(db)
+        let maxStored = try db.scalarInt64("SELECT max(max_id) FROM blocks") ?? 0
         let savedLast = try db.scalarInt64("SELECT value FROM engine_state WHERE key = 'last_id'") ?? 0
         nextId = max(maxStored, savedLast) + 1
     }
@@ -109,47 +100,64 @@ final class StorageWriter {
         case append(AppendResult, CheckedContinuation<Result<AppendResult, LogPilotError>, Never>)
         case consumer(ConsumerOutcome, CheckedContinuation<Result<ConsumerOutcome, LogPilotError>, Never>)
         case retention(RetentionOutcome, CheckedContinuation<Result<RetentionOutcome, LogPilotError>, Never>)
+        case compaction(CompactionOutcome, CheckedContinuation<Result<CompactionOutcome, LogPilotError>, Never>)
     }
 
     struct TransactionReport {
         var records: Int
         var deleted: Int
+        var blocksWritten: Int
+        var compacted: CompactionOutcome?
         var error: SQLiteError?
     }
 
-    /// Runs every job in one transaction, commits, then resumes every waiting caller. On failure the transaction is
-    /// rolled back, nothing of it is acknowledged and every caller gets the error.
-    func execute(_ jobs: [WriteJob]) -> TransactionReport {
+    /// Records of this transaction not yet written as blocks, per stream, in id order.
+    private var buffered: [Int64: [BlockRecord]] = [:]
+
+    /// Runs every job in one transaction, commits, then resumes every waiting caller. Each stream's records of the
+    /// transaction become one block. On failure the transaction is rolled back, nothing of it is acknowledged,
+    /// `onFailure` runs (so the engine reports itself not writable before any caller hears of the failure) and
+    /// every caller gets the error.
+    func execute(_ jobs: [WriteJob], onFailure: (SQLiteError) -> Void = { _ in }) -> TransactionReport {
         let firstIdOfTransaction = nextId
+        let registryBefore = streams
         var completions: [Completion] = []
         completions.reserveCapacity(jobs.count)
-        var channelCounts: [String: (count: Int64, lastId: Int64)] = [:]
+        var refused: [(CheckedContinuation<Result<AppendResult, LogPilotError>, Never>, LogPilotError)] = []
         var recordCount = 0
         var deletedCount = 0
+        var blocksWritten = 0
+        var compacted: CompactionOutcome?
         do {
             try begin.step()
             begin.reset()
             for job in jobs {
                 switch job {
                 case .append(let records, let continuation):
-                    let result = try appendRecords(records, channelCounts: &channelCounts)
-                    recordCount += records.count
-                    completions.append(.append(result, continuation))
+                    switch try appendRecords(records) {
+                    case .success(let result):
+                        recordCount += records.count
+                        completions.append(.append(result, continuation))
+                    case .failure(let error):
+                        refused.append((continuation, error))
+                    }
                 case .consumer(let operation, let continuation):
+                    blocksWritten += try flushBlocks()
                     completions.append(.consumer(try run(operation), continuation))
                 case .retention(let step, let continuation):
+                    blocksWritten += try flushBlocks()
                     let outcome = try run(step)
                     deletedCount += outcome.deleted
                     completions.append(.retention(outcome, continuation))
+                case .compaction(let swap, let continuation):
+                    blocksWritten += try flushBlocks()
+                    let outcome = try run(swap)
+                    compacted = outcome
+                    completions.append(.compaction(outcome, continuation))
                 }
             }
-            for (channel, summary) in channelCounts {
-                try upsertChannel.bind(channel, at: 1)
-                try upsertChannel.bind(summary.count, at: 2)
-                try upsertChannel.bind(summary.lastId, at: 3)
-                try upsertChannel.step()
-                upsertChannel.reset()
-            }
+            blocksWritten += try flushBlocks()
+            try streams.saveChanges(blocks)
             if nextId != firstIdOfTransaction {
                 try saveLastId.bind(nextId - 1, at: 1)
                 try saveLastId.step()
@@ -162,24 +170,34 @@ final class StorageWriter {
             _ = try? rollback.step()
             rollback.reset()
             nextId = firstIdOfTransaction
+            buffered.removeAll()
+            streams = registryBefore
+            reads.forgetStreams()
+            onFailure(error)
             let failure = LogPilotError.storage(error)
             for job in jobs {
                 switch job {
                 case .append(_, let continuation): continuation.resume(returning: .failure(failure))
                 case .consumer(_, let continuation): continuation.resume(returning: .failure(failure))
                 case .retention(_, let continuation): continuation.resume(returning: .failure(failure))
+                case .compaction(_, let continuation): continuation.resume(returning: .failure(failure))
                 }
             }
-            return TransactionReport(records: 0, deleted: 0, error: error)
+            return TransactionReport(records: 0, deleted: 0, blocksWritten: 0, error: error)
         }
+        streams.committed()
+        for (continuation, error) in refused { continuation.resume(returning: .failure(error)) }
         for completion in completions {
             switch completion {
             case .append(let result, let continuation): continuation.resume(returning: .success(result))
             case .consumer(let outcome, let continuation): continuation.resume(returning: .success(outcome))
             case .retention(let outcome, let continuation): continuation.resume(returning: .success(outcome))
+            case .compaction(let outcome, let continuation): continuation.resume(returning: .success(outcome))
             }
         }
-        return TransactionReport(records: recordCount, deleted: deletedCount, error: nil)
+        return TransactionReport(
+            records: recordCount, deleted: deletedCount, blocksWritten: blocksWritten, compacted: compacted, error: nil
+        )
     }
 
     /// A tiny write transaction used to find out whether the database is writable again after a failure. With a
@@ -214,64 +232,82 @@ final class StorageWriter {
     }
 
     private func resetAll() {
-        for statement in [begin, commit, insert, upsertChannel, saveLastId, selectOffset, upsertOffset, selectAfter,
-                          selectChannelMaxId, probeStatement] {
+        for statement in [begin, commit, saveLastId, selectOffset, upsertOffset, probeStatement] {
             statement.reset()
         }
+        blocks.resetAll()
     }
 
-    private func appendRecords(
-        _ records: [LogRecord],
-        channelCounts: inout [String: (count: Int64, lastId: Int64)]
-    ) throws(SQLiteError) -> AppendResult {
-        guard !records.isEmpty else { return AppendResult(count: 0, firstId: nil, lastId: nil) }
-        let first = nextId
-        for record in records {
-            let id = nextId
-            try insertRow(id: id, record: record)
-            nextId += 1
-            channelCounts[record.channel, default: (0, 0)].count += 1
-            channelCounts[record.channel]!.lastId = id
-        }
-        return AppendResult(count: records.count, firstId: first, lastId: nextId - 1)
-    }
+    // MARK: Appends
 
-    /// The hot path: binds text without copying (the bytes outlive `step()`), reuses one prepared statement.
-    private func insertRow(id: Int64, record: LogRecord) throws(SQLiteError) {
-        try insert.bind(id, at: 1)
-        try insert.bind(record.timestamp, at: 2)
-        try insert.bind(Int64(record.level.rawValue), at: 4)
-        var channel = record.channel
-        var message = record.message
-        var meta = record.metaJSON
-        let result: SQLiteError? = channel.withUTF8 { channelBytes -> SQLiteError? in
-            message.withUTF8 { messageBytes -> SQLiteError? in
-                do throws(SQLiteError) {
-                    try insert.bindNoCopy(channelBytes, at: 3)
-                    try insert.bindNoCopy(messageBytes, at: 5)
-                    if meta == nil {
-                        try insert.bindNull(at: 6)
-                        try insert.step()
-                        insert.reset()
-                        return nil
-                    }
-                } catch {
-                    return error
-                }
-                return meta!.withUTF8 { metaBytes -> SQLiteError? in
-                    do throws(SQLiteError) {
-                        try insert.bindNoCopy(metaBytes, at: 6)
-                        try insert.step()
-                        insert.reset()
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
+    /// Assigns the records their ids and buffers them per stream. A request that would create more streams than
+    /// allowed is refused as a whole (nothing of it is stored; the rest of the transaction goes on).
+    private func appendRecords(_ records: [LogRecord]) throws(SQLiteError) -> Result<AppendResult, LogPilotError> {
+        guard !records.isEmpty else { return .success(AppendResult(count: 0, firstId: nil, lastId: nil)) }
+        // A batch has few distinct channels: resolve each once (new streams are checked against the limit first).
+        var streamOf: [String: Int64] = [:]
+        var unknown: [String] = []
+        for record in records where streamOf[record.channel] == nil {
+            if let id = streams.id(ofChannel: record.channel) {
+                streamOf[record.channel] = id
+            } else if !unknown.contains(record.channel) {
+                unknown.append(record.channel)
             }
         }
-        if let result { throw result }
+        if !unknown.isEmpty {
+            if streams.count + unknown.count > limits.maxStreams {
+                return .failure(LogPilotError(
+                    code: .streamLimit,
+                    message: "the server holds \(streams.count) streams, the most allowed (LOGPILOT_MAX_STREAMS="
+                        + "\(limits.maxStreams)); records for \(unknown.count) new channel(s) such as "
+                        + "'\(unknown[0].prefix(64))' are refused until retention removes streams",
+                    field: "channel",
+                    retryAfterSeconds: 60
+                ))
+            }
+            for channel in unknown {
+                streamOf[channel] = try streams.create(StreamLabels(channel: channel), blocks)
+            }
+        }
+        let first = nextId
+        var counts: [Int64: Int64] = [:]
+        var lastChannel = ""
+        var lastStream: Int64 = -1
+        for record in records {
+            if lastStream < 0 || record.channel != lastChannel {
+                lastChannel = record.channel
+                lastStream = streamOf[record.channel]!
+            }
+            buffered[lastStream, default: []].append(BlockRecord(
+                id: nextId, timestamp: record.timestamp, level: record.level, message: record.message,
+                metaJSON: record.metaJSON
+            ))
+            counts[lastStream, default: 0] += 1
+            nextId += 1
+        }
+        for (stream, count) in counts {
+            // The stream's newest id: its last record in this request.
+            let last = buffered[stream]!.last!.id
+            streams.noteAppended(stream: stream, records: count, lastId: last)
+        }
+        return .success(AppendResult(count: records.count, firstId: first, lastId: nextId - 1))
     }
+
+    /// Writes the buffered records: one block per stream.
+    private func flushBlocks() throws(SQLiteError) -> Int {
+        guard !buffered.isEmpty else { return 0 }
+        let now = WallClock.nowMicroseconds()
+        var written = 0
+        for (streamId, records) in buffered {
+            let built = builder.build(records)
+            try blocks.insert(built, stream: streamId, generation: 0, createdAt: now)
+            written += 1
+        }
+        buffered.removeAll(keepingCapacity: true)
+        return written
+    }
+
+    // MARK: Consumers
 
     private func offset(channel: String, consumerId: String) throws(SQLiteError) -> Int64 {
         defer { selectOffset.reset() }
@@ -293,16 +329,7 @@ final class StorageWriter {
         switch operation {
         case .fetchAndCommit(let channel, let consumerId, let limit):
             let current = try offset(channel: channel, consumerId: consumerId)
-            var records: [StoredLogRecord] = []
-            do {
-                defer { selectAfter.reset() }
-                try selectAfter.bind(channel, at: 1)
-                try selectAfter.bind(current, at: 2)
-                try selectAfter.bind(Int64(limit), at: 3)
-                while try selectAfter.step() {
-                    records.append(LogRow.read(selectAfter))
-                }
-            }
+            let records = try BlockReads.after(current, channel: channel, limit: limit, reads)
             var newOffset = current
             if let last = records.last {
                 newOffset = last.id
@@ -321,14 +348,9 @@ final class StorageWriter {
         case .seek(let channel, let consumerId, let target):
             let offset: Int64
             switch target {
-            case .earliest:
-                offset = 0
-            case .latest:
-                defer { selectChannelMaxId.reset() }
-                try selectChannelMaxId.bind(channel, at: 1)
-                offset = try selectChannelMaxId.step() && !selectChannelMaxId.isNull(0) ? selectChannelMaxId.int64(0) : 0
-            case .specific(let id):
-                offset = max(id - 1, 0)
+            case .earliest: offset = 0
+            case .latest: offset = streams.lastId(ofChannel: channel)
+            case .specific(let id): offset = max(id - 1, 0)
             }
             try setOffset(channel: channel, consumerId: consumerId, offset: offset)
             return ConsumerOutcome(
@@ -338,26 +360,33 @@ final class StorageWriter {
         }
     }
 
+    // MARK: Retention
+
     private func run(_ step: RetentionStep) throws(SQLiteError) -> RetentionOutcome {
         switch step {
         case .deleteOlderThan(let cutoff, let limit):
-            let deleted = try deleteReturningChannels(
-                "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE ts < ? LIMIT ?) RETURNING channel",
-                bindings: [cutoff, Int64(limit)]
-            )
-            return RetentionOutcome(deleted: deleted, stillAboveLimit: false)
+            let victims = try blocks.oldest(limitRecords: limit, olderThan: cutoff)
+            return RetentionOutcome(deleted: try drop(victims), stillAboveLimit: false)
         case .deleteOldestAbove(let maxBytes, let limit):
             guard try usedBytes() > maxBytes else { return RetentionOutcome(deleted: 0, stillAboveLimit: false) }
-            let deleted = try deleteReturningChannels(
-                "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY id LIMIT ?) RETURNING channel",
-                bindings: [Int64(limit)]
-            )
+            let victims = try blocks.oldest(limitRecords: limit, olderThan: nil)
+            let deleted = try drop(victims)
             let stillAbove = deleted > 0 ? try usedBytes() > maxBytes : false
             return RetentionOutcome(deleted: deleted, stillAboveLimit: stillAbove)
         case .releaseFreePages:
             try db.execute("PRAGMA incremental_vacuum")
             return RetentionOutcome(deleted: 0, stillAboveLimit: false)
         }
+    }
+
+    private func drop(_ victims: [BlockRef]) throws(SQLiteError) -> Int {
+        var deleted = 0
+        for block in victims {
+            try blocks.delete(minId: block.minId)
+            streams.noteDropped(stream: block.streamId, records: block.count)
+            deleted += block.count
+        }
+        return deleted
     }
 
     /// Bytes of pages in use (excludes the free list), the measure size retention bounds.
@@ -368,45 +397,19 @@ final class StorageWriter {
         return (pages - free) * size
     }
 
-    private func deleteReturningChannels(_ sql: String, bindings: [Int64]) throws(SQLiteError) -> Int {
-        let statement = try db.prepare(sql)
-        for (index, value) in bindings.enumerated() {
-            try statement.bind(value, at: Int32(index + 1))
-        }
-        var perChannel: [String: Int64] = [:]
-        var deleted = 0
-        while try statement.step() {
-            perChannel[statement.string(0), default: 0] += 1
-            deleted += 1
-        }
-        let update = try db.prepare("UPDATE channels SET record_count = record_count - ? WHERE name = ?")
-        for (channel, count) in perChannel {
-            try update.bind(count, at: 1)
-            try update.bind(channel, at: 2)
-            try update.step()
-            update.reset()
-        }
-        if !perChannel.isEmpty {
-            try db.execute("DELETE FROM channels WHERE record_count <= 0")
-        }
-        return deleted
-    }
-}
+    // MARK: Compaction
 
-/// The column list and row decoding shared by every query that returns log records.
-enum LogRow {
-    static let columns = "id, ts, channel, level, message, meta"
-
-    static func read(_ statement: SQLiteStatement) -> StoredLogRecord {
-        StoredLogRecord(
-            id: statement.int64(0),
-            record: LogRecord(
-                timestamp: statement.int64(1),
-                channel: statement.string(2),
-                level: LogLevel(rawValue: UInt8(clamping: statement.int64(3))) ?? .info,
-                message: statement.string(4),
-                metaJSON: statement.optionalString(5)
-            )
+    /// Replaces consecutive blocks of one stream by the merged block the compactor built, if they are all still
+    /// there unchanged (retention may have dropped one meanwhile: then nothing happens).
+    private func run(_ swap: CompactionSwap) throws(SQLiteError) -> CompactionOutcome {
+        guard try blocks.exist(swap.replaced, stream: swap.streamId) else {
+            return CompactionOutcome(merged: 0, records: 0, bytesBefore: 0, bytesAfter: 0)
+        }
+        for block in swap.replaced { try blocks.delete(minId: block.minId) }
+        try blocks.insert(swap.block, stream: swap.streamId, generation: swap.generation, createdAt: WallClock.nowMicroseconds())
+        return CompactionOutcome(
+            merged: swap.replaced.count, records: swap.block.summary.count, bytesBefore: swap.bytesBefore,
+            bytesAfter: swap.block.data.count + swap.block.filter.count + (swap.block.fields?.count ?? 0)
         )
     }
 }

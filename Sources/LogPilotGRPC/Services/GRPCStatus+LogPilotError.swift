@@ -10,6 +10,7 @@ extension GRPCStatus {
     /// | `payloadTooLarge`    | RESOURCE_EXHAUSTED | 413  |
     /// | `overloaded`         | RESOURCE_EXHAUSTED | 429  |
     /// | `rateLimited`        | RESOURCE_EXHAUSTED | 429  |
+    /// | `streamLimit`        | RESOURCE_EXHAUSTED | 429  |
     /// | `unavailable`        | UNAVAILABLE        | 503  |
     /// | `storageFull`        | RESOURCE_EXHAUSTED | 507  |
     /// | `storageFailure`     | UNAVAILABLE        | 503  |
@@ -27,7 +28,7 @@ extension GRPCStatus {
         let code: GRPCStatusCode =
             switch error.code {
             case .invalidArgument: .invalidArgument
-            case .payloadTooLarge, .overloaded, .rateLimited, .storageFull: .resourceExhausted
+            case .payloadTooLarge, .overloaded, .rateLimited, .streamLimit, .storageFull: .resourceExhausted
             case .unavailable, .storageFailure: .unavailable
             case .notFound: .notFound
             default: .internalError
